@@ -1,0 +1,308 @@
+//! The syntax tree of one file, with absolute byte spans. Produced per item by the parser;
+//! names are unresolved strings here and become ids in the checker.
+
+use crate::span::Span;
+use crate::value::Nanos;
+use crate::value::money::Money;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Import(Import),
+    Schema(SchemaDecl),
+    Offer(OfferDecl),
+    Rule(RuleDecl),
+    Policy(PolicyDecl),
+}
+
+impl Item {
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Import(i) => i.span,
+            Item::Schema(s) => s.span,
+            Item::Offer(o) => o.span,
+            Item::Rule(r) => r.span,
+            Item::Policy(p) => p.span,
+        }
+    }
+
+    /// The declared name, for items that have one.
+    pub fn name(&self) -> Option<&Ident> {
+        match self {
+            Item::Offer(o) => Some(&o.name),
+            Item::Rule(r) => Some(&r.name),
+            Item::Policy(p) => Some(&p.name),
+            Item::Import(_) | Item::Schema(_) => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Import {
+    pub path: Vec<Ident>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchemaDecl {
+    pub records: Vec<RecordDecl>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordDecl {
+    pub is_profile: bool,
+    pub name: Ident,
+    /// The key field of a profile.
+    pub key: Option<Ident>,
+    pub fields: Vec<FieldDecl>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeExpr {
+    Named(Ident),
+    Generic {
+        name: Ident,
+        args: Vec<TypeExpr>,
+        span: Span,
+    },
+    Enum {
+        variants: Vec<Ident>,
+        span: Span,
+    },
+    Record {
+        fields: Vec<FieldDecl>,
+        span: Span,
+    },
+}
+
+impl TypeExpr {
+    pub fn span(&self) -> Span {
+        match self {
+            TypeExpr::Named(i) => i.span,
+            TypeExpr::Generic { span, .. }
+            | TypeExpr::Enum { span, .. }
+            | TypeExpr::Record { span, .. } => *span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OfferDecl {
+    pub name: Ident,
+    pub props: Vec<Prop>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prop {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleDecl {
+    pub name: Ident,
+    pub trigger: Ident,
+    /// The `where` filter followed by each `and` condition, in source order.
+    pub conditions: Vec<Expr>,
+    pub offers: Vec<Ident>,
+    pub weight: Option<(f64, Span)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyDecl {
+    pub name: Ident,
+    pub quiet_hours: Vec<QuietHours>,
+    pub caps: Vec<CapDecl>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuietHours {
+    /// Minutes after local midnight; `start > end` wraps past midnight.
+    pub start_minute: u32,
+    pub end_minute: u32,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapDecl {
+    pub count: u64,
+    pub window: Nanos,
+    pub scope: Ident,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Literal(Literal),
+    /// A name; `global` when written with a leading dot (`.x`).
+    Ident {
+        name: String,
+        global: bool,
+    },
+    /// `base.field`.
+    Select {
+        base: Box<Expr>,
+        field: Ident,
+    },
+    /// `func(args)` or `target.func(args)`; macros such as `has` and `all` are calls here.
+    Call {
+        target: Option<Box<Expr>>,
+        func: Ident,
+        args: Vec<Expr>,
+    },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Ternary {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Temporal(Temporal),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Temporal {
+    pub func: TemporalFn,
+    pub func_span: Span,
+    pub event: Ident,
+    /// `sum(purchase.amount, 90d)`: the field aggregated.
+    pub field: Option<Ident>,
+    pub filter: Option<Box<Expr>>,
+    pub window: Option<Box<Expr>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TemporalFn {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Avg,
+    Last,
+    Since,
+    Seen,
+}
+
+impl TemporalFn {
+    pub fn name(self) -> &'static str {
+        match self {
+            TemporalFn::Count => "count",
+            TemporalFn::Sum => "sum",
+            TemporalFn::Min => "min",
+            TemporalFn::Max => "max",
+            TemporalFn::Avg => "avg",
+            TemporalFn::Last => "last",
+            TemporalFn::Since => "since",
+            TemporalFn::Seen => "seen",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<TemporalFn> {
+        Some(match name {
+            "count" => TemporalFn::Count,
+            "sum" => TemporalFn::Sum,
+            "min" => TemporalFn::Min,
+            "max" => TemporalFn::Max,
+            "avg" => TemporalFn::Avg,
+            "last" => TemporalFn::Last,
+            "since" => TemporalFn::Since,
+            "seen" => TemporalFn::Seen,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Double(f64),
+    String(String),
+    Bytes(Vec<u8>),
+    Duration(Nanos),
+    Timestamp(Nanos),
+    Money(Money),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "||",
+            BinaryOp::And => "&&",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::In => "in",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+}

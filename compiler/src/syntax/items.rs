@@ -1,0 +1,202 @@
+//! Splits a file into top-level items with a logos lexer, so that pest, which stops at the first
+//! error, parses each item on its own and one broken item does not hide the others.
+//!
+//! An item starts at a declaration keyword at bracket depth zero, or at a declaration keyword in
+//! the first column of a line whatever the depth: a missing `}` then costs one item, not the rest
+//! of the file.
+
+use crate::span::Span;
+use logos::Logos;
+
+/// The deepest bracket and ternary nesting accepted in one item. Deeper input gets a diagnostic
+/// instead of recursing in the parser and later passes.
+pub const MAX_NESTING: usize = 96;
+
+#[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
+#[logos(skip r"[ \t\r\n\u{FEFF}]+")]
+pub enum Token {
+    #[token("import")]
+    #[token("schema")]
+    #[token("offer")]
+    #[token("rule")]
+    #[token("policy")]
+    Declaration,
+    #[token("{")]
+    #[token("(")]
+    #[token("[")]
+    Open,
+    #[token("}")]
+    #[token(")")]
+    #[token("]")]
+    Close,
+    #[token("?")]
+    Question,
+    #[regex(r"//[^\n]*", allow_greedy = true)]
+    LineComment,
+    #[regex(r"/\*([^*]|\*+[^*/])*\*+/")]
+    BlockComment,
+    #[regex(r#"[rRbB]{0,2}"""([^"\\]|\\.|"[^"]|""[^"])*""""#)]
+    #[regex(r#"[rRbB]{0,2}'''([^'\\]|\\.|'[^']|''[^'])*'''"#)]
+    #[regex(r#"[rRbB]{0,2}"([^"\\\n]|\\.)*""#)]
+    #[regex(r#"[rRbB]{0,2}'([^'\\\n]|\\.)*'"#)]
+    String,
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*", priority = 1)]
+    Word,
+    #[regex(r"[0-9][0-9A-Za-z_.]*")]
+    Number,
+    #[regex(r#"[^A-Za-z0-9_{}()\[\]?"'/ \t\r\n\u{FEFF}]+"#)]
+    #[token("/")]
+    Punct,
+}
+
+/// One top-level item's text range and whether its brackets nest too deeply to parse safely.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemText {
+    pub span: Span,
+    /// Where nesting first went past [`MAX_NESTING`], if it did.
+    pub too_deep_at: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Split {
+    pub items: Vec<ItemText>,
+    /// Text before the first declaration that is not whitespace or comments.
+    pub stray: Vec<Span>,
+    /// Characters the lexer could not read (an unterminated string, a stray byte).
+    pub bad_tokens: Vec<Span>,
+}
+
+pub fn split_items(text: &str) -> Split {
+    let mut items: Vec<ItemText> = Vec::new();
+    let mut stray: Vec<Span> = Vec::new();
+    let mut bad_tokens = Vec::new();
+    let mut depth: usize = 0;
+    let mut ternaries: usize = 0;
+    let mut current: Option<ItemText> = None;
+    let mut lexer = Token::lexer(text);
+    while let Some(token) = lexer.next() {
+        let range = lexer.span();
+        let span = Span::new(range.start, range.end);
+        let at_line_start = text.get(..range.start).is_none_or(|before| {
+            before
+                .rsplit('\n')
+                .next()
+                .is_some_and(|line| line.is_empty())
+        });
+        match token {
+            Ok(Token::Declaration) if depth == 0 || at_line_start => {
+                if let Some(item) = current.take() {
+                    items.push(item);
+                }
+                depth = 0;
+                ternaries = 0;
+                current = Some(ItemText {
+                    span,
+                    too_deep_at: None,
+                });
+                continue;
+            }
+            Ok(Token::LineComment | Token::BlockComment) => continue,
+            Ok(Token::Open) => depth += 1,
+            Ok(Token::Close) => depth = depth.saturating_sub(1),
+            Ok(Token::Question) => ternaries += 1,
+            Ok(_) => {}
+            Err(()) => bad_tokens.push(span),
+        }
+        match current.as_mut() {
+            Some(item) => {
+                item.span.end = span.end;
+                if depth + ternaries > MAX_NESTING && item.too_deep_at.is_none() {
+                    item.too_deep_at = Some(span);
+                }
+            }
+            None => match stray.last_mut() {
+                Some(last) => *last = last.to(span),
+                None => stray.push(span),
+            },
+        }
+    }
+    if let Some(item) = current.take() {
+        items.push(item);
+    }
+    Split {
+        items,
+        stray,
+        bad_tokens,
+    }
+}
+
+/// Nesting check for a lone expression (`offer eval`), with the same limit as items.
+pub fn expression_too_deep(text: &str) -> Option<Span> {
+    let mut depth: usize = 0;
+    let mut ternaries: usize = 0;
+    let mut lexer = Token::lexer(text);
+    while let Some(token) = lexer.next() {
+        match token {
+            Ok(Token::Open) => depth += 1,
+            Ok(Token::Close) => depth = depth.saturating_sub(1),
+            Ok(Token::Question) => ternaries += 1,
+            _ => {}
+        }
+        if depth + ternaries > MAX_NESTING {
+            let r = lexer.span();
+            return Some(Span::new(r.start, r.end));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts<'a>(src: &'a str, split: &Split) -> Vec<&'a str> {
+        split.items.iter().map(|i| &src[i.span.range()]).collect()
+    }
+
+    #[test]
+    fn splits_at_declarations_outside_brackets() {
+        let src = "import std.telco\n// c\noffer A { title: \"rule { x\" }\nrule r { when e then recommend A }\n";
+        let split = split_items(src);
+        assert_eq!(
+            texts(src, &split),
+            vec![
+                "import std.telco",
+                "offer A { title: \"rule { x\" }",
+                "rule r { when e then recommend A }"
+            ]
+        );
+        assert!(split.stray.is_empty());
+    }
+
+    #[test]
+    fn a_missing_brace_costs_one_item() {
+        let src = "offer A { title: \"a\"\nrule r { when e then recommend A }\n";
+        let split = split_items(src);
+        assert_eq!(split.items.len(), 2);
+    }
+
+    #[test]
+    fn keywords_inside_an_item_do_not_split_it() {
+        let src = "rule r { when offer where x then recommend A }";
+        assert_eq!(split_items(src).items.len(), 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_flagged() {
+        let src = format!(
+            "offer A {{ value: {}1{} }}",
+            "(".repeat(200),
+            ")".repeat(200)
+        );
+        let split = split_items(&src);
+        assert!(split.items[0].too_deep_at.is_some());
+    }
+
+    #[test]
+    fn stray_text_before_first_item() {
+        let split = split_items("garbage here\noffer A {}");
+        assert_eq!(split.stray.len(), 1);
+        assert_eq!(split.items.len(), 1);
+    }
+}

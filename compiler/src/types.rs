@@ -1,0 +1,137 @@
+//! The static types of the Offer language: CEL's types plus money, timezone, enums and records.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Index of an enum in [`crate::schema::Schema::enums`].
+pub type EnumId = u32;
+/// Index of a record (profile, event or nested record) in [`crate::schema::Schema::records`].
+pub type RecordId = u32;
+
+/// A static type. `Dyn` is CEL's `dyn`: checked at run time. `Error` marks an expression whose
+/// type could not be determined because a diagnostic was already reported for it; it unifies with
+/// everything so that one mistake produces one diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Ty {
+    Null,
+    Bool,
+    Int,
+    Uint,
+    Double,
+    String,
+    Bytes,
+    Timestamp,
+    Duration,
+    Money,
+    Timezone,
+    Enum(EnumId),
+    Record(RecordId),
+    List(Box<Ty>),
+    Map(Box<Ty>, Box<Ty>),
+    Optional(Box<Ty>),
+    /// The type of a type value, as returned by `type(x)`.
+    Type,
+    Dyn,
+    Error,
+}
+
+impl Ty {
+    pub fn list(elem: Ty) -> Ty {
+        Ty::List(Box::new(elem))
+    }
+
+    pub fn map(key: Ty, value: Ty) -> Ty {
+        Ty::Map(Box::new(key), Box::new(value))
+    }
+
+    pub fn optional(inner: Ty) -> Ty {
+        Ty::Optional(Box::new(inner))
+    }
+
+    /// True for types checked only at run time, where any static mismatch is deferred.
+    pub fn is_dynamic(&self) -> bool {
+        matches!(self, Ty::Dyn | Ty::Error)
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Uint | Ty::Double)
+    }
+
+    /// Whether a value of type `other` may flow where `self` is expected.
+    pub fn accepts(&self, other: &Ty) -> bool {
+        if self.is_dynamic() || other.is_dynamic() {
+            return true;
+        }
+        match (self, other) {
+            (Ty::List(a), Ty::List(b)) | (Ty::Optional(a), Ty::Optional(b)) => a.accepts(b),
+            (Ty::Map(ak, av), Ty::Map(bk, bv)) => ak.accepts(bk) && av.accepts(bv),
+            _ => self == other,
+        }
+    }
+
+    /// The common type of two branches (ternary arms, list elements): equal types stay, anything
+    /// else becomes `dyn`, as in CEL's heterogeneous literals.
+    pub fn join(&self, other: &Ty) -> Ty {
+        if self == other {
+            return self.clone();
+        }
+        match (self, other) {
+            (Ty::Error, t) | (t, Ty::Error) => t.clone(),
+            (Ty::Null, Ty::Optional(_)) => other.clone(),
+            (Ty::Optional(_), Ty::Null) => self.clone(),
+            (Ty::List(a), Ty::List(b)) => Ty::list(a.join(b)),
+            (Ty::Map(ak, av), Ty::Map(bk, bv)) => Ty::map(ak.join(bk), av.join(bv)),
+            _ => Ty::Dyn,
+        }
+    }
+}
+
+/// Renders a type with the names of the schema's enums and records.
+pub struct TyDisplay<'a> {
+    pub ty: &'a Ty,
+    pub schema: Option<&'a crate::schema::Schema>,
+}
+
+impl fmt::Display for TyDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let schema = self.schema;
+        let sub = |ty| TyDisplay { ty, schema };
+        match self.ty {
+            Ty::Null => f.write_str("null_type"),
+            Ty::Bool => f.write_str("bool"),
+            Ty::Int => f.write_str("int"),
+            Ty::Uint => f.write_str("uint"),
+            Ty::Double => f.write_str("double"),
+            Ty::String => f.write_str("string"),
+            Ty::Bytes => f.write_str("bytes"),
+            Ty::Timestamp => f.write_str("timestamp"),
+            Ty::Duration => f.write_str("duration"),
+            Ty::Money => f.write_str("money"),
+            Ty::Timezone => f.write_str("timezone"),
+            Ty::Enum(id) => match self.schema.and_then(|s| s.enums.get(*id as usize)) {
+                Some(e) => write!(f, "enum {}", e.name),
+                None => write!(f, "enum #{id}"),
+            },
+            Ty::Record(id) => match self.schema.and_then(|s| s.records.get(*id as usize)) {
+                Some(r) => f.write_str(&r.name),
+                None => write!(f, "record #{id}"),
+            },
+            Ty::List(e) => write!(f, "list<{}>", sub(e)),
+            Ty::Map(k, v) => write!(f, "map<{}, {}>", sub(k), sub(v)),
+            Ty::Optional(t) => write!(f, "optional<{}>", sub(t)),
+            Ty::Type => f.write_str("type"),
+            Ty::Dyn => f.write_str("dyn"),
+            Ty::Error => f.write_str("<error>"),
+        }
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        TyDisplay {
+            ty: self,
+            schema: None,
+        }
+        .fmt(f)
+    }
+}

@@ -1,0 +1,286 @@
+//! Run-time values with CEL semantics, shared by constant folding in the compiler and by the
+//! runtime's interpreter, so that both compute with one set of rules.
+//!
+//! Errors are values ([`Value::Error`]): `&&`, `||` and the macros absorb them as CEL requires, and
+//! nothing in evaluation panics or wraps.
+
+pub mod money;
+pub mod ops;
+pub mod time;
+
+pub use money::{Currency, Money};
+
+use crate::types::{EnumId, RecordId, Ty};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Nanoseconds since the Unix epoch. `i128` because CEL's timestamp range (years 1 to 9999) and
+/// duration range (±10,000 years) do not fit 64-bit nanoseconds.
+pub type Nanos = i128;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Double(f64),
+    String(Arc<str>),
+    Bytes(Arc<[u8]>),
+    Timestamp(Nanos),
+    Duration(Nanos),
+    Money(Money),
+    /// An IANA time-zone name, validated when the value was made.
+    Timezone(Arc<str>),
+    Enum(EnumValue),
+    List(Arc<Vec<Value>>),
+    Map(Arc<MapValue>),
+    Record(Arc<RecordValue>),
+    Optional(Option<Arc<Value>>),
+    Type(Arc<Ty>),
+    Error(Arc<EvalError>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EnumValue {
+    pub ty: EnumId,
+    pub index: u32,
+}
+
+/// A record value in the schema's flat layout: `fields[slot]`, `None` where a field is absent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordValue {
+    pub ty: RecordId,
+    pub fields: Vec<Option<Value>>,
+}
+
+/// A map with CEL's key kinds (bool, int, uint, string). Numeric keys compare by value across
+/// int and uint, so `{1: 'a'}[1u]` finds the entry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MapValue {
+    pub entries: BTreeMap<MapKey, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum MapKey {
+    Bool(bool),
+    /// Both int and uint keys, as an exact integer.
+    Int(i128),
+    String(Arc<str>),
+}
+
+/// Why an evaluation failed. Carried as a value so that `&&`/`||` can absorb it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum EvalError {
+    #[error("integer overflow")]
+    Overflow,
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("modulus by zero")]
+    ModulusByZero,
+    #[error("no such overload: {0}")]
+    NoSuchOverload(String),
+    #[error("no such key: {0}")]
+    NoSuchKey(String),
+    #[error("no such field: {0}")]
+    NoSuchField(String),
+    #[error("index out of range: {0}")]
+    IndexOutOfRange(String),
+    #[error("range error: {0}")]
+    Range(String),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    Message(String),
+    /// A field that the event or profile does not carry.
+    #[error("`{0}` is not set")]
+    Unset(String),
+    /// `since`/`last` of an event type the customer has not sent before.
+    #[error("no earlier `{0}` for this customer")]
+    NoHistory(String),
+    #[error("unbound variable `{0}`")]
+    Unbound(String),
+}
+
+impl Value {
+    pub fn error(e: EvalError) -> Value {
+        Value::Error(Arc::new(e))
+    }
+
+    pub fn string(s: impl Into<Arc<str>>) -> Value {
+        Value::String(s.into())
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(items))
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Value::Error(_))
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The CEL type name of this value, as `type(x)` would print it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null_type",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Uint(_) => "uint",
+            Value::Double(_) => "double",
+            Value::String(_) => "string",
+            Value::Bytes(_) => "bytes",
+            Value::Timestamp(_) => "google.protobuf.Timestamp",
+            Value::Duration(_) => "google.protobuf.Duration",
+            Value::Money(_) => "money",
+            Value::Timezone(_) => "timezone",
+            Value::Enum(_) => "enum",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+            Value::Record(_) => "record",
+            Value::Optional(_) => "optional_type",
+            Value::Type(_) => "type",
+            Value::Error(_) => "error",
+        }
+    }
+}
+
+/// Structural identity (not CEL equality, which is in [`ops`]): doubles compare by bits so that
+/// a folded `NaN` constant is equal to itself and salsa can tell that a result did not change.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Uint(a), Uint(b)) => a == b,
+            (Double(a), Double(b)) => a.to_bits() == b.to_bits(),
+            (String(a), String(b)) => a == b,
+            (Bytes(a), Bytes(b)) => a == b,
+            (Timestamp(a), Timestamp(b)) | (Duration(a), Duration(b)) => a == b,
+            (Money(a), Money(b)) => a == b,
+            (Timezone(a), Timezone(b)) => a == b,
+            (Enum(a), Enum(b)) => a == b,
+            (List(a), List(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Record(a), Record(b)) => a == b,
+            (Optional(a), Optional(b)) => a == b,
+            (Type(a), Type(b)) => a == b,
+            (Error(a), Error(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl MapKey {
+    pub fn from_value(v: &Value) -> Result<MapKey, EvalError> {
+        match v {
+            Value::Bool(b) => Ok(MapKey::Bool(*b)),
+            Value::Int(i) => Ok(MapKey::Int(i128::from(*i))),
+            Value::Uint(u) => Ok(MapKey::Int(i128::from(*u))),
+            Value::String(s) => Ok(MapKey::String(s.clone())),
+            // A double with an exact integer value finds integer keys, as CEL's
+            // heterogeneous equality requires for lookups.
+            Value::Double(d) if d.fract() == 0.0 && d.is_finite() && d.abs() < 1.8e19 => {
+                Ok(MapKey::Int(*d as i128))
+            }
+            other => Err(EvalError::InvalidArgument(format!(
+                "unsupported map key type: {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        match self {
+            MapKey::Bool(b) => Value::Bool(*b),
+            MapKey::Int(i) => match i64::try_from(*i) {
+                Ok(i) => Value::Int(i),
+                Err(_) => Value::Uint(u64::try_from(*i).unwrap_or(u64::MAX)),
+            },
+            MapKey::String(s) => Value::String(s.clone()),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Uint(u) => write!(f, "{u}u"),
+            Value::Double(d) => {
+                if d.is_finite() && d.fract() == 0.0 && d.abs() < 1e16 {
+                    write!(f, "{d:.1}")
+                } else {
+                    write!(f, "{d}")
+                }
+            }
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => {
+                f.write_str("b\"")?;
+                for byte in b.iter() {
+                    match byte {
+                        b'"' => f.write_str("\\\"")?,
+                        b'\\' => f.write_str("\\\\")?,
+                        0x20..=0x7e => write!(f, "{}", *byte as char)?,
+                        _ => write!(f, "\\x{byte:02x}")?,
+                    }
+                }
+                f.write_str("\"")
+            }
+            Value::Timestamp(n) => f.write_str(&time::format_timestamp(*n)),
+            Value::Duration(n) => f.write_str(&time::format_duration(*n)),
+            Value::Money(m) => write!(f, "{m}"),
+            Value::Timezone(z) => write!(f, "timezone({z:?})"),
+            Value::Enum(e) => write!(f, "enum#{}.{}", e.ty, e.index),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(m) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in m.entries.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}: {v}", k.to_value())?;
+                }
+                f.write_str("}")
+            }
+            Value::Record(r) => {
+                write!(f, "record#{}{{", r.ty)?;
+                for (i, v) in r.fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    match v {
+                        Some(v) => write!(f, "{v}")?,
+                        None => f.write_str("_")?,
+                    }
+                }
+                f.write_str("}")
+            }
+            Value::Optional(Some(v)) => write!(f, "optional.of({v})"),
+            Value::Optional(None) => f.write_str("optional.none()"),
+            Value::Type(t) => write!(f, "{t}"),
+            Value::Error(e) => write!(f, "error: {e}"),
+        }
+    }
+}
