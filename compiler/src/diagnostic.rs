@@ -40,8 +40,12 @@ pub enum Code {
     BadKey,
     BadPolicy,
     BadTemporal,
+    ReservedField,
+    Cycle,
+    BadRegex,
     UnusedOffer,
     AlwaysFalse,
+    AlwaysFails,
 }
 
 impl Code {
@@ -73,8 +77,12 @@ impl Code {
             Code::BadKey => "offer::check::bad_key",
             Code::BadPolicy => "offer::check::bad_policy",
             Code::BadTemporal => "offer::check::bad_temporal",
+            Code::ReservedField => "offer::check::reserved_field",
+            Code::Cycle => "offer::check::cycle",
+            Code::BadRegex => "offer::check::bad_regex",
             Code::UnusedOffer => "offer::lint::unused_offer",
             Code::AlwaysFalse => "offer::lint::always_false",
+            Code::AlwaysFails => "offer::lint::always_fails",
         }
     }
 }

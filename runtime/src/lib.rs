@@ -1,1 +1,6 @@
-//! placeholder
+//! The Offer runtime: takes a compiled program and a stream of events, keeps per-customer
+//! state, and decides which offers to send. Embeddable as a library; the `offer` CLI and the
+//! service are its users.
+
+pub mod event;
+pub mod ingest;

@@ -18,6 +18,8 @@ pub enum Item {
     Offer(OfferDecl),
     Rule(RuleDecl),
     Policy(PolicyDecl),
+    Channel(ChannelDecl),
+    Let(LetDecl),
 }
 
 impl Item {
@@ -28,6 +30,8 @@ impl Item {
             Item::Offer(o) => o.span,
             Item::Rule(r) => r.span,
             Item::Policy(p) => p.span,
+            Item::Channel(c) => c.span,
+            Item::Let(l) => l.span,
         }
     }
 
@@ -37,6 +41,8 @@ impl Item {
             Item::Offer(o) => Some(&o.name),
             Item::Rule(r) => Some(&r.name),
             Item::Policy(p) => Some(&p.name),
+            Item::Channel(c) => Some(&c.name),
+            Item::Let(l) => Some(&l.name),
             Item::Import(_) | Item::Schema(_) => None,
         }
     }
@@ -45,6 +51,19 @@ impl Item {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Import {
     pub path: Vec<Ident>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelDecl {
+    pub name: Ident,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LetDecl {
+    pub name: Ident,
+    pub value: Expr,
     pub span: Span,
 }
 
@@ -111,13 +130,16 @@ pub struct OfferDecl {
 pub struct Prop {
     pub name: Ident,
     pub value: Expr,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleDecl {
     pub name: Ident,
     pub trigger: Ident,
-    /// The `where` filter followed by each `and` condition, in source order.
+    /// `when EVENT where FILTER`.
+    pub filter: Option<Expr>,
+    /// Each `and` condition, in source order.
     pub conditions: Vec<Expr>,
     pub offers: Vec<Ident>,
     pub weight: Option<(f64, Span)>,
@@ -144,6 +166,7 @@ pub struct QuietHours {
 pub struct CapDecl {
     pub count: u64,
     pub window: Nanos,
+    pub window_span: Span,
     pub scope: Ident,
     pub span: Span,
 }
@@ -194,6 +217,9 @@ pub enum ExprKind {
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
     Temporal(Temporal),
+    /// Stands where a diagnostic was already reported (an invalid literal, nesting too deep), so
+    /// that later stages skip it without reporting it again.
+    Invalid,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -13,13 +13,15 @@ use logos::Logos;
 pub const MAX_NESTING: usize = 96;
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
-#[logos(skip r"[ \t\r\n\u{FEFF}]+")]
+#[logos(skip r"[ \t\r\n\x0C\u{FEFF}]+")]
 pub enum Token {
     #[token("import")]
     #[token("schema")]
     #[token("offer")]
     #[token("rule")]
     #[token("policy")]
+    #[token("channel")]
+    #[token("let")]
     Declaration,
     #[token("{")]
     #[token("(")]
@@ -44,7 +46,7 @@ pub enum Token {
     Word,
     #[regex(r"[0-9][0-9A-Za-z_.]*")]
     Number,
-    #[regex(r#"[^A-Za-z0-9_{}()\[\]?"'/ \t\r\n\u{FEFF}]+"#)]
+    #[regex(r#"[^A-Za-z0-9_{}()\[\]?"'/ \t\r\n\x0C\u{FEFF}]+"#)]
     #[token("/")]
     Punct,
 }

@@ -3,3 +3,4 @@
 pub mod ast;
 pub mod items;
 pub mod literal;
+pub mod parse;

@@ -85,7 +85,7 @@ impl fmt::Display for Money {
         let mut frac = abs % MICROS_PER_UNIT as u64;
         // Two decimals at least, more only when the amount needs them.
         let mut digits = 6;
-        while digits > 2 && frac % 10 == 0 {
+        while digits > 2 && frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
         }

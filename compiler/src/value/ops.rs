@@ -980,6 +980,47 @@ fn unparsable(target: &str, text: &str) -> EvalError {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Optionals
+// ---------------------------------------------------------------------------------------------
+
+/// `optional.of(v)`.
+pub fn optional_of(v: &Value) -> Value {
+    call("optional.of", &[v], || {
+        Some(Ok(Value::Optional(Some(Arc::new(v.clone())))))
+    })
+}
+
+/// `o.hasValue()`.
+pub fn has_value(o: &Value) -> Value {
+    call("hasValue", &[o], || match o {
+        Value::Optional(inner) => Some(Ok(Value::Bool(inner.is_some()))),
+        _ => None,
+    })
+}
+
+/// `o.value()`: the value, or an error for an empty optional.
+pub fn optional_value(o: &Value) -> Value {
+    call("value", &[o], || match o {
+        Value::Optional(Some(v)) => Some(Ok(v.as_ref().clone())),
+        Value::Optional(None) => Some(Err(EvalError::Message(
+            "optional.none() has no value".into(),
+        ))),
+        _ => None,
+    })
+}
+
+/// `o.orValue(default)`: the value, or `default` for an empty optional. The default is only
+/// looked at when it is needed, so an error there does not spoil a present value.
+pub fn or_value(o: &Value, default: &Value) -> Value {
+    match o {
+        Value::Error(_) => o.clone(),
+        Value::Optional(Some(v)) => v.as_ref().clone(),
+        Value::Optional(None) => default.clone(),
+        _ => Value::error(no_overload("orValue", &[o, default])),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Dispatch
 // ---------------------------------------------------------------------------------------------
 

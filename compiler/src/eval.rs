@@ -1,0 +1,541 @@
+//! The reference evaluator of IR expressions: CEL semantics over [`Value`], with the operators of
+//! [`crate::value::ops`]. It lives beside the IR because three users need exactly one meaning of
+//! an expression: constant folding here, `offer eval`, and the runtime's interpreter, which
+//! supplies the customer's state through [`Env`]. The JIT is checked against it.
+//!
+//! Recursion follows the expression tree, whose depth the parser bounds.
+
+use crate::ir::{
+    AggregateFn, BinaryOp, ComprehensionKind, Expr, ExprKind, Func, SeriesId, UnaryOp, Var,
+};
+use crate::schema::Schema;
+use crate::types::{RecordId, Ty};
+use crate::value::{EvalError, MapKey, MapValue, Nanos, Value, ops};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What an expression may read besides constants: the event being processed, the customer's
+/// profile and history, outside bindings. Every method has an answer for "not here" (an error
+/// value), so constant folding can run with [`NoEnv`].
+pub trait Env {
+    /// The event being processed, as a record value.
+    fn event(&self) -> Value;
+    fn profile(&self) -> Value;
+    fn now(&self) -> Option<Nanos>;
+    fn binding(&self, index: u32) -> Value;
+    /// The latest `event`, the one being processed included.
+    fn latest(&self, event: RecordId) -> Value;
+    /// The `event` before the one being processed: its time and record.
+    fn previous(&self, event: RecordId) -> Option<(Nanos, Value)>;
+    fn aggregate(&self, func: AggregateFn, series: SeriesId, window: Option<Nanos>) -> Value;
+}
+
+/// No event, no customer, no bindings: what a constant sees.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoEnv;
+
+fn unavailable(what: &str) -> Value {
+    Value::error(EvalError::Message(format!("{what} is not available here")))
+}
+
+impl Env for NoEnv {
+    fn event(&self) -> Value {
+        unavailable("the event")
+    }
+    fn profile(&self) -> Value {
+        unavailable("the profile")
+    }
+    fn now(&self) -> Option<Nanos> {
+        None
+    }
+    fn binding(&self, _index: u32) -> Value {
+        unavailable("the variable")
+    }
+    fn latest(&self, _event: RecordId) -> Value {
+        unavailable("the customer's history")
+    }
+    fn previous(&self, _event: RecordId) -> Option<(Nanos, Value)> {
+        None
+    }
+    fn aggregate(&self, _func: AggregateFn, _series: SeriesId, _window: Option<Nanos>) -> Value {
+        unavailable("the customer's history")
+    }
+}
+
+/// Evaluates expressions of one program. Holds the regexes of the program's constant patterns,
+/// compiled once.
+#[derive(Debug)]
+pub struct Evaluator<'s> {
+    schema: &'s Schema,
+    regexes: HashMap<Arc<str>, regex::Regex>,
+}
+
+impl<'s> Evaluator<'s> {
+    pub fn new(schema: &'s Schema) -> Evaluator<'s> {
+        Evaluator {
+            schema,
+            regexes: HashMap::new(),
+        }
+    }
+
+    /// Compiles the constant pattern of every `matches` in `exprs` ahead of evaluation.
+    pub fn prepare<'e>(&mut self, exprs: impl IntoIterator<Item = &'e Expr>) {
+        for e in exprs {
+            visit(e, &mut |node| {
+                if let ExprKind::Matches { pattern, .. } = &node.kind
+                    && !self.regexes.contains_key(pattern)
+                    && let Ok(re) = ops::compile_regex(pattern)
+                {
+                    self.regexes.insert(pattern.clone(), re);
+                }
+            });
+        }
+    }
+
+    pub fn eval(&self, e: &Expr, env: &dyn Env) -> Value {
+        let mut locals = Vec::new();
+        self.eval_in(e, env, &mut locals)
+    }
+
+    /// Evaluates to a bool: `Ok(b)`, or the error (a non-bool result is a `no such overload`).
+    pub fn eval_bool(&self, e: &Expr, env: &dyn Env) -> Result<bool, Arc<EvalError>> {
+        match self.eval(e, env) {
+            Value::Bool(b) => Ok(b),
+            Value::Error(err) => Err(err),
+            other => Err(Arc::new(EvalError::NoSuchOverload(format!(
+                "a condition must be a bool, not {}",
+                other.type_name()
+            )))),
+        }
+    }
+
+    fn eval_in(&self, e: &Expr, env: &dyn Env, locals: &mut Vec<Value>) -> Value {
+        match &e.kind {
+            ExprKind::Const(v) => v.clone(),
+            ExprKind::Var(var) => match var {
+                Var::Event => env.event(),
+                Var::Profile => env.profile(),
+                Var::Now => env
+                    .now()
+                    .map_or_else(|| unavailable("`now`"), Value::Timestamp),
+                Var::Local(i) => locals
+                    .get(*i as usize)
+                    .cloned()
+                    .unwrap_or_else(|| unavailable("the variable")),
+                Var::Binding(i) => env.binding(*i),
+            },
+            ExprKind::Field { base, slot } => {
+                let base = self.eval_in(base, env, locals);
+                self.field(&base, *slot, &e.ty)
+            }
+            ExprKind::HasField { base, slot } => match self.eval_in(base, env, locals) {
+                Value::Record(r) => {
+                    Value::Bool(r.fields.get(*slot as usize).is_some_and(Option::is_some))
+                }
+                err @ Value::Error(_) => err,
+                other => no_overload("has", &other),
+            },
+            ExprKind::SelectKey { base, key } => {
+                let base = self.eval_in(base, env, locals);
+                self.select_key(&base, key)
+            }
+            ExprKind::HasKey { base, key } => match self.eval_in(base, env, locals) {
+                Value::Map(m) => Value::Bool(m.entries.contains_key(&MapKey::String(key.clone()))),
+                Value::Record(r) => Value::Bool(
+                    self.schema
+                        .record(r.ty)
+                        .and_then(|def| def.field(key))
+                        .is_some_and(|(slot, _)| {
+                            r.fields.get(slot as usize).is_some_and(Option::is_some)
+                        }),
+                ),
+                err @ Value::Error(_) => err,
+                other => no_overload("has", &other),
+            },
+            ExprKind::Index { base, index } => {
+                let container = self.eval_in(base, env, locals);
+                let key = self.eval_in(index, env, locals);
+                ops::index(&container, &key)
+            }
+            ExprKind::Unary { op, arg } => {
+                let v = self.eval_in(arg, env, locals);
+                match op {
+                    UnaryOp::Not => ops::not(&v),
+                    UnaryOp::Neg => ops::neg(&v),
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let a = self.eval_in(lhs, env, locals);
+                let b = self.eval_in(rhs, env, locals);
+                binary(*op, &a, &b)
+            }
+            ExprKind::And(operands) => self.junction(operands, env, locals, false),
+            ExprKind::Or(operands) => self.junction(operands, env, locals, true),
+            ExprKind::Cond {
+                cond,
+                then,
+                otherwise,
+            } => match self.eval_in(cond, env, locals) {
+                Value::Bool(true) => self.eval_in(then, env, locals),
+                Value::Bool(false) => self.eval_in(otherwise, env, locals),
+                err @ Value::Error(_) => err,
+                other => no_overload("_?_:_", &other),
+            },
+            ExprKind::Call { func, args } => {
+                let values: Vec<Value> =
+                    args.iter().map(|a| self.eval_in(a, env, locals)).collect();
+                call(*func, &values)
+            }
+            ExprKind::Matches { arg, pattern } => {
+                let s = self.eval_in(arg, env, locals);
+                match self.regexes.get(pattern) {
+                    Some(re) => ops::matches(&s, re),
+                    None => ops::matches_pattern(&s, &Value::String(pattern.clone())),
+                }
+            }
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let v = self.eval_in(item, env, locals);
+                    if v.is_error() {
+                        return v;
+                    }
+                    out.push(v);
+                }
+                Value::list(out)
+            }
+            ExprKind::Map(entries) => {
+                let mut map = MapValue::default();
+                for (k, v) in entries {
+                    let key = self.eval_in(k, env, locals);
+                    if key.is_error() {
+                        return key;
+                    }
+                    let value = self.eval_in(v, env, locals);
+                    if value.is_error() {
+                        return value;
+                    }
+                    let shown = key.to_string();
+                    let key = match MapKey::from_value(&key) {
+                        Ok(k) if !matches!(key, Value::Double(_)) => k,
+                        Ok(_) | Err(_) => {
+                            return Value::error(EvalError::InvalidArgument(format!(
+                                "unsupported map key type: {}",
+                                key.type_name()
+                            )));
+                        }
+                    };
+                    if map.entries.insert(key, value).is_some() {
+                        return Value::error(EvalError::InvalidArgument(format!(
+                            "duplicate map key {shown}"
+                        )));
+                    }
+                }
+                Value::Map(Arc::new(map))
+            }
+            ExprKind::Comprehension(c) => self.comprehension(c, env, locals),
+            ExprKind::Aggregate {
+                func,
+                series,
+                window,
+            } => env.aggregate(*func, *series, *window),
+            ExprKind::Latest { event } => env.latest(*event),
+            ExprKind::Previous { event } => match env.previous(*event) {
+                Some((_, record)) => record,
+                None => self.no_history(*event),
+            },
+            ExprKind::Since { event } => match (env.previous(*event), env.now()) {
+                (Some((at, _)), Some(now)) => {
+                    ops::sub(&Value::Timestamp(now), &Value::Timestamp(at))
+                }
+                (None, _) => self.no_history(*event),
+                (_, None) => unavailable("`now`"),
+            },
+            ExprKind::Seen { event } => Value::Bool(env.previous(*event).is_some()),
+        }
+    }
+
+    fn no_history(&self, event: RecordId) -> Value {
+        let name = self
+            .schema
+            .record(event)
+            .map_or("event", |r| r.name.as_str());
+        Value::error(EvalError::NoHistory(name.to_string()))
+    }
+
+    fn field(&self, base: &Value, slot: u32, ty: &Ty) -> Value {
+        match base {
+            Value::Record(r) => match r.fields.get(slot as usize) {
+                Some(Some(v)) if matches!(ty, Ty::Optional(_)) => {
+                    Value::Optional(Some(Arc::new(v.clone())))
+                }
+                Some(Some(v)) => v.clone(),
+                _ if matches!(ty, Ty::Optional(_)) => Value::Optional(None),
+                _ => {
+                    let name = self
+                        .schema
+                        .record(r.ty)
+                        .map(|def| {
+                            let field = def
+                                .fields
+                                .get(slot as usize)
+                                .map_or("?", |f| f.name.as_str());
+                            format!("{}.{field}", def.name)
+                        })
+                        .unwrap_or_else(|| "field".to_string());
+                    Value::error(EvalError::Unset(name))
+                }
+            },
+            Value::Error(_) => base.clone(),
+            other => no_overload("select", other),
+        }
+    }
+
+    fn select_key(&self, base: &Value, key: &Arc<str>) -> Value {
+        match base {
+            Value::Map(m) => m
+                .entries
+                .get(&MapKey::String(key.clone()))
+                .cloned()
+                .unwrap_or_else(|| Value::error(EvalError::NoSuchKey(key.to_string()))),
+            Value::Record(r) => match self.schema.record(r.ty).and_then(|def| def.field(key)) {
+                Some((slot, def)) => self.field(base, slot, &def.ty),
+                None => Value::error(EvalError::NoSuchField(key.to_string())),
+            },
+            Value::Error(_) => base.clone(),
+            other => no_overload("select", other),
+        }
+    }
+
+    /// `&&` (`absorbing` false) and `||` (`absorbing` true) over any number of operands, left to
+    /// right: the absorbing value wins over errors, an error wins over the other value.
+    fn junction(
+        &self,
+        operands: &[Expr],
+        env: &dyn Env,
+        locals: &mut Vec<Value>,
+        absorbing: bool,
+    ) -> Value {
+        let mut error: Option<Value> = None;
+        for operand in operands {
+            match self.eval_in(operand, env, locals) {
+                Value::Bool(b) if b == absorbing => return Value::Bool(absorbing),
+                Value::Bool(_) => {}
+                err @ Value::Error(_) => {
+                    error.get_or_insert(err);
+                }
+                other => {
+                    error.get_or_insert(no_overload(
+                        if absorbing { "_||_" } else { "_&&_" },
+                        &other,
+                    ));
+                }
+            }
+        }
+        error.unwrap_or(Value::Bool(!absorbing))
+    }
+
+    fn comprehension(
+        &self,
+        c: &crate::ir::Comprehension,
+        env: &dyn Env,
+        locals: &mut Vec<Value>,
+    ) -> Value {
+        let range = self.eval_in(&c.range, env, locals);
+        let elements: Vec<Value> = match &range {
+            Value::List(items) => items.as_ref().clone(),
+            Value::Map(m) => m.entries.keys().map(MapKey::to_value).collect(),
+            Value::Error(_) => return range,
+            other => return no_overload(kind_name(c.kind), other),
+        };
+        let slot = c.var as usize;
+        if locals.len() <= slot {
+            locals.resize(slot + 1, Value::Null);
+        }
+        let mut error: Option<Value> = None;
+        let mut count: usize = 0;
+        let mut out: Vec<Value> = Vec::new();
+        for element in elements {
+            if let Some(local) = locals.get_mut(slot) {
+                *local = element.clone();
+            }
+            let keep = match &c.predicate {
+                Some(p) => match self.eval_in(p, env, locals) {
+                    Value::Bool(b) => Some(b),
+                    err @ Value::Error(_) => {
+                        if matches!(
+                            c.kind,
+                            ComprehensionKind::Map
+                                | ComprehensionKind::Filter
+                                | ComprehensionKind::ExistsOne
+                        ) {
+                            return err;
+                        }
+                        error.get_or_insert(err);
+                        None
+                    }
+                    other => return no_overload(kind_name(c.kind), &other),
+                },
+                None => Some(true),
+            };
+            match (c.kind, keep) {
+                (ComprehensionKind::All, Some(false)) => return Value::Bool(false),
+                (ComprehensionKind::Exists, Some(true)) => return Value::Bool(true),
+                (ComprehensionKind::ExistsOne, Some(true)) => count += 1,
+                (ComprehensionKind::Filter, Some(true)) => out.push(element),
+                (ComprehensionKind::Map, Some(true)) => {
+                    let Some(t) = &c.transform else { continue };
+                    let v = self.eval_in(t, env, locals);
+                    if v.is_error() {
+                        return v;
+                    }
+                    out.push(v);
+                }
+                _ => {}
+            }
+        }
+        match c.kind {
+            ComprehensionKind::All => error.unwrap_or(Value::Bool(true)),
+            ComprehensionKind::Exists => error.unwrap_or(Value::Bool(false)),
+            ComprehensionKind::ExistsOne => Value::Bool(count == 1),
+            ComprehensionKind::Map | ComprehensionKind::Filter => Value::list(out),
+        }
+    }
+}
+
+fn kind_name(kind: ComprehensionKind) -> &'static str {
+    match kind {
+        ComprehensionKind::All => "all",
+        ComprehensionKind::Exists => "exists",
+        ComprehensionKind::ExistsOne => "exists_one",
+        ComprehensionKind::Map => "map",
+        ComprehensionKind::Filter => "filter",
+    }
+}
+
+fn no_overload(name: &str, v: &Value) -> Value {
+    if v.is_error() {
+        return v.clone();
+    }
+    Value::error(EvalError::NoSuchOverload(format!(
+        "{name}({})",
+        v.type_name()
+    )))
+}
+
+/// A binary operator on two evaluated operands (`&&` and `||` are junctions, not here).
+pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Value {
+    match op {
+        BinaryOp::Add => ops::add(a, b),
+        BinaryOp::Sub => ops::sub(a, b),
+        BinaryOp::Mul => ops::mul(a, b),
+        BinaryOp::Div => ops::div(a, b),
+        BinaryOp::Rem => ops::rem(a, b),
+        BinaryOp::Eq => ops::eq(a, b),
+        BinaryOp::Ne => ops::ne(a, b),
+        BinaryOp::Lt => ops::less(a, b),
+        BinaryOp::Le => ops::less_eq(a, b),
+        BinaryOp::Gt => ops::greater(a, b),
+        BinaryOp::Ge => ops::greater_eq(a, b),
+        BinaryOp::In => ops::contains_elem(b, a),
+        BinaryOp::And | BinaryOp::Or => {
+            let absorbing = op == BinaryOp::Or;
+            match (a, b) {
+                (Value::Bool(x), _) if *x == absorbing => Value::Bool(absorbing),
+                (_, Value::Bool(y)) if *y == absorbing => Value::Bool(absorbing),
+                (Value::Error(_), _) => a.clone(),
+                (_, Value::Error(_)) => b.clone(),
+                (Value::Bool(_), Value::Bool(_)) => Value::Bool(!absorbing),
+                _ => no_overload(op.symbol(), a),
+            }
+        }
+    }
+}
+
+/// A built-in function on evaluated arguments.
+pub fn call(func: Func, args: &[Value]) -> Value {
+    let arg = |i: usize| args.get(i);
+    let Some(first) = arg(0) else {
+        return match func {
+            Func::OptionalNone => Value::Optional(None),
+            _ => Value::error(EvalError::NoSuchOverload("missing argument".into())),
+        };
+    };
+    let second = || arg(1).unwrap_or(&Value::Null);
+    match func {
+        Func::Size => ops::size(first),
+        Func::Contains => ops::contains(first, second()),
+        Func::StartsWith => ops::starts_with(first, second()),
+        Func::EndsWith => ops::ends_with(first, second()),
+        Func::MatchesDynamic => ops::matches_pattern(first, second()),
+        Func::LowerAscii => ops::lower_ascii(first),
+        Func::UpperAscii => ops::upper_ascii(first),
+        Func::Trim => ops::trim(first),
+        Func::Reverse => ops::reverse(first),
+        Func::CharAt => ops::char_at(first, second()),
+        Func::IndexOf => ops::index_of(first, second(), arg(2)),
+        Func::LastIndexOf => ops::last_index_of(first, second(), arg(2)),
+        Func::Substring => ops::substring(first, second(), arg(2)),
+        Func::Replace => ops::replace(first, second(), arg(2).unwrap_or(&Value::Null), arg(3)),
+        Func::Split => ops::split(first, second(), arg(2)),
+        Func::Join => ops::join(first, arg(1)),
+        Func::ToInt => ops::to_int(first),
+        Func::ToUint => ops::to_uint(first),
+        Func::ToDouble => ops::to_double(first),
+        Func::ToString => ops::to_string(first),
+        Func::ToBytes => ops::to_bytes(first),
+        Func::ToBool => ops::to_bool(first),
+        Func::ToTimestamp => ops::to_timestamp(first),
+        Func::ToDuration => ops::to_duration(first),
+        Func::ToDyn => first.clone(),
+        Func::TypeOf => ops::type_of(first),
+        Func::TimePart(part) => ops::time_part(first, part, arg(1)),
+        Func::OptionalOf => ops::optional_of(first),
+        Func::OptionalNone => Value::Optional(None),
+        Func::OptionalHasValue => ops::has_value(first),
+        Func::OptionalValue => ops::optional_value(first),
+        Func::OptionalOrValue => ops::or_value(first, second()),
+    }
+}
+
+/// Calls `f` on every node of `e`, parents before children.
+pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    for child in children(e) {
+        visit(child, f);
+    }
+}
+
+/// The direct sub-expressions of a node.
+pub fn children(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::Const(_)
+        | ExprKind::Var(_)
+        | ExprKind::Aggregate { .. }
+        | ExprKind::Latest { .. }
+        | ExprKind::Previous { .. }
+        | ExprKind::Since { .. }
+        | ExprKind::Seen { .. } => Vec::new(),
+        ExprKind::Field { base, .. }
+        | ExprKind::HasField { base, .. }
+        | ExprKind::SelectKey { base, .. }
+        | ExprKind::HasKey { base, .. } => vec![base],
+        ExprKind::Unary { arg, .. } | ExprKind::Matches { arg, .. } => vec![arg],
+        ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+        ExprKind::Index { base, index } => vec![base, index],
+        ExprKind::And(items)
+        | ExprKind::Or(items)
+        | ExprKind::List(items)
+        | ExprKind::Call { args: items, .. } => items.iter().collect(),
+        ExprKind::Cond {
+            cond,
+            then,
+            otherwise,
+        } => vec![cond, then, otherwise],
+        ExprKind::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
+        ExprKind::Comprehension(c) => std::iter::once(&c.range)
+            .chain(c.predicate.as_ref())
+            .chain(c.transform.as_ref())
+            .collect(),
+    }
+}

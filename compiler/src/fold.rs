@@ -1,0 +1,174 @@
+//! Constant folding: a node whose operands are constants becomes the constant it evaluates to,
+//! computed by the reference evaluator, so that folding can never disagree with run time. A
+//! constant that is an error stays in place (it is what the program computes) and is reported
+//! as a warning, since such an expression always fails.
+
+use crate::eval::{self, Evaluator, NoEnv};
+use crate::ir::{Expr, ExprKind, Var};
+use crate::schema::Schema;
+use crate::span::Span;
+use crate::value::Value;
+
+/// A sub-expression that always evaluates to an error, first where it arises.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlwaysFails {
+    pub span: Span,
+    pub error: String,
+}
+
+pub fn fold(e: Expr, schema: &Schema) -> Expr {
+    fold_reporting(e, schema, &mut Vec::new())
+}
+
+pub fn fold_reporting(e: Expr, schema: &Schema, failures: &mut Vec<AlwaysFails>) -> Expr {
+    let evaluator = Evaluator::new(schema);
+    Folder {
+        evaluator,
+        failures,
+    }
+    .fold(e)
+}
+
+struct Folder<'s, 'f> {
+    evaluator: Evaluator<'s>,
+    failures: &'f mut Vec<AlwaysFails>,
+}
+
+impl Folder<'_, '_> {
+    fn fold(&mut self, mut e: Expr) -> Expr {
+        self.fold_children(&mut e);
+        match &e.kind {
+            ExprKind::Const(_) | ExprKind::Var(_) => return e,
+            // A constant condition picks its branch whatever the branches are.
+            ExprKind::Cond { cond, .. } if matches!(cond.as_const(), Some(Value::Bool(_))) => {
+                let pick_then = matches!(cond.as_const(), Some(Value::Bool(true)));
+                let ExprKind::Cond {
+                    then, otherwise, ..
+                } = e.kind
+                else {
+                    return e;
+                };
+                let mut picked = if pick_then { *then } else { *otherwise };
+                picked.span = e.span;
+                return picked;
+            }
+            // The absorbing operand decides `&&` and `||` even next to errors or unknowns.
+            ExprKind::And(ops) | ExprKind::Or(ops) => {
+                let absorbing = matches!(e.kind, ExprKind::Or(_));
+                if ops
+                    .iter()
+                    .any(|o| matches!(o.as_const(), Some(Value::Bool(b)) if *b == absorbing))
+                {
+                    return Expr::constant(Value::Bool(absorbing), e.ty, e.span);
+                }
+            }
+            _ => {}
+        }
+        if !self.closed(&e) {
+            return e;
+        }
+        let value = self.evaluator.eval(&e, &NoEnv);
+        if let Value::Error(err) = &value
+            && !eval::children(&e)
+                .iter()
+                .any(|c| matches!(c.as_const(), Some(Value::Error(_))))
+        {
+            self.failures.push(AlwaysFails {
+                span: e.span,
+                error: err.to_string(),
+            });
+        }
+        Expr::constant(value, e.ty, e.span)
+    }
+
+    fn fold_children(&mut self, e: &mut Expr) {
+        let take = |slot: &mut Box<Expr>, f: &mut Self| {
+            let inner = std::mem::replace(
+                slot.as_mut(),
+                Expr::constant(Value::Null, crate::types::Ty::Null, Span::default()),
+            );
+            **slot = f.fold(inner);
+        };
+        match &mut e.kind {
+            ExprKind::Const(_)
+            | ExprKind::Var(_)
+            | ExprKind::Aggregate { .. }
+            | ExprKind::Latest { .. }
+            | ExprKind::Previous { .. }
+            | ExprKind::Since { .. }
+            | ExprKind::Seen { .. } => {}
+            ExprKind::Field { base, .. }
+            | ExprKind::HasField { base, .. }
+            | ExprKind::SelectKey { base, .. }
+            | ExprKind::HasKey { base, .. } => take(base, self),
+            ExprKind::Unary { arg, .. } | ExprKind::Matches { arg, .. } => take(arg, self),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                take(lhs, self);
+                take(rhs, self);
+            }
+            ExprKind::Index { base, index } => {
+                take(base, self);
+                take(index, self);
+            }
+            ExprKind::Cond {
+                cond,
+                then,
+                otherwise,
+            } => {
+                take(cond, self);
+                take(then, self);
+                take(otherwise, self);
+            }
+            ExprKind::And(items)
+            | ExprKind::Or(items)
+            | ExprKind::List(items)
+            | ExprKind::Call { args: items, .. } => {
+                let owned = std::mem::take(items);
+                *items = owned.into_iter().map(|i| self.fold(i)).collect();
+            }
+            ExprKind::Map(entries) => {
+                let owned = std::mem::take(entries);
+                *entries = owned
+                    .into_iter()
+                    .map(|(k, v)| (self.fold(k), self.fold(v)))
+                    .collect();
+            }
+            ExprKind::Comprehension(c) => {
+                let range = std::mem::replace(
+                    &mut c.range,
+                    Expr::constant(Value::Null, crate::types::Ty::Null, Span::default()),
+                );
+                c.range = self.fold(range);
+                c.predicate = c.predicate.take().map(|p| self.fold(p));
+                c.transform = c.transform.take().map(|t| self.fold(t));
+            }
+        }
+    }
+
+    /// Whether `e` reads nothing but constants (and the variables of comprehensions inside it).
+    fn closed(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Comprehension(c) => {
+                let mut closed = true;
+                eval::visit(e, &mut |n| match &n.kind {
+                    ExprKind::Var(Var::Local(i)) if *i >= c.var => {}
+                    ExprKind::Var(_)
+                    | ExprKind::Aggregate { .. }
+                    | ExprKind::Latest { .. }
+                    | ExprKind::Previous { .. }
+                    | ExprKind::Since { .. }
+                    | ExprKind::Seen { .. } => closed = false,
+                    _ => {}
+                });
+                closed
+            }
+            ExprKind::Aggregate { .. }
+            | ExprKind::Latest { .. }
+            | ExprKind::Previous { .. }
+            | ExprKind::Since { .. }
+            | ExprKind::Seen { .. }
+            | ExprKind::Var(_) => false,
+            _ => eval::children(e).iter().all(|c| c.as_const().is_some()),
+        }
+    }
+}

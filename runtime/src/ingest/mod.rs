@@ -1,0 +1,2 @@
+//! Reading events from files: NDJSON, CSV and whitespace-separated text, checked against the
+//! schema field by field. (Being written.)
