@@ -1,1 +1,69 @@
-fn main() {}
+//! The `offer` command.
+
+use clap::{Parser, Subcommand};
+use offer_cli::commands;
+use offer_cli::render::color_stderr;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "offer",
+    version,
+    about = "Check, compile and run Offer programs: real-time, context-aware offers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Type-check a program and print its diagnostics.
+    Check {
+        file: PathBuf,
+        /// Fail on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Check a program and write its bundle.
+    Compile {
+        file: PathBuf,
+        /// Where to write the bundle (default: beside the file, with `.bundle`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Replay event files through a program (`.offer` or `.bundle`) and print decisions and a summary.
+    Run(commands::run::RunArgs),
+    /// Evaluate one expression and print its value and type.
+    Eval {
+        expr: String,
+        /// Variables as a JSON object, as in '{"x": 1, "name": "Ada"}'.
+        #[arg(long)]
+        bindings: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = color_stderr();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut err = io::stderr();
+    let code = match cli.command {
+        Command::Check {
+            file,
+            deny_warnings,
+        } => commands::check::check(&file, deny_warnings, color, &mut out, &mut err),
+        Command::Compile { file, output } => {
+            commands::compile::compile(&file, output.as_deref(), color, &mut out, &mut err)
+        }
+        Command::Run(args) => commands::run::run(&args, color, &mut out, &mut err),
+        Command::Eval { expr, bindings } => {
+            commands::eval::eval(&expr, bindings.as_deref(), color, &mut out, &mut err)
+        }
+    };
+    let _ = out.flush();
+    ExitCode::from(code)
+}

@@ -12,11 +12,12 @@ use crate::schema::Schema;
 use crate::types::{RecordId, Ty};
 use crate::value::{EvalError, MapKey, MapValue, Nanos, Value, ops};
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Arc;
 
 /// What an expression may read besides constants: the event being processed, the customer's
 /// profile and history, outside bindings. Every method has an answer for "not here" (an error
-/// value), so constant folding can run with [`NoEnv`].
+/// value), so constant folding can run with [`NO_ENV`].
 pub trait Env {
     /// The event being processed, as a record value.
     fn event(&self) -> Value;
@@ -30,15 +31,19 @@ pub trait Env {
     fn aggregate(&self, func: AggregateFn, series: SeriesId, window: Option<Nanos>) -> Value;
 }
 
-/// No event, no customer, no bindings: what a constant sees.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoEnv;
+/// Variables bound by position and nothing else (no event, no customer): what a constant
+/// sees, and what `offer eval` gives an expression.
+#[derive(Clone, Debug, Default)]
+pub struct Bindings(pub Vec<Value>);
+
+/// No variables at all.
+pub const NO_ENV: Bindings = Bindings(Vec::new());
 
 fn unavailable(what: &str) -> Value {
     Value::error(EvalError::Message(format!("{what} is not available here")))
 }
 
-impl Env for NoEnv {
+impl Env for Bindings {
     fn event(&self) -> Value {
         unavailable("the event")
     }
@@ -48,8 +53,11 @@ impl Env for NoEnv {
     fn now(&self) -> Option<Nanos> {
         None
     }
-    fn binding(&self, _index: u32) -> Value {
-        unavailable("the variable")
+    fn binding(&self, index: u32) -> Value {
+        self.0
+            .get(index as usize)
+            .cloned()
+            .unwrap_or_else(|| unavailable("the variable"))
     }
     fn latest(&self, _event: RecordId) -> Value {
         unavailable("the customer's history")
@@ -63,19 +71,24 @@ impl Env for NoEnv {
 }
 
 /// Evaluates expressions of one program. Holds the regexes of the program's constant patterns,
-/// compiled once.
+/// compiled once. `S` is whatever holds the schema: a reference while compiling, a shared
+/// program at run time.
 #[derive(Debug)]
-pub struct Evaluator<'s> {
-    schema: &'s Schema,
+pub struct Evaluator<S> {
+    schema: S,
     regexes: HashMap<Arc<str>, regex::Regex>,
 }
 
-impl<'s> Evaluator<'s> {
-    pub fn new(schema: &'s Schema) -> Evaluator<'s> {
+impl<S: Deref<Target = Schema>> Evaluator<S> {
+    pub fn new(schema: S) -> Evaluator<S> {
         Evaluator {
             schema,
             regexes: HashMap::new(),
         }
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
     }
 
     /// Compiles the constant pattern of every `matches` in `exprs` ahead of evaluation.

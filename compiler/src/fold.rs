@@ -3,10 +3,11 @@
 //! constant that is an error stays in place (it is what the program computes) and is reported
 //! as a warning, since such an expression always fails.
 
-use crate::eval::{self, Evaluator, NoEnv};
+use crate::eval::{self, Evaluator, NO_ENV};
 use crate::ir::{Expr, ExprKind, Var};
 use crate::schema::Schema;
 use crate::span::Span;
+use crate::types::Ty;
 use crate::value::Value;
 
 /// A sub-expression that always evaluates to an error, first where it arises.
@@ -30,7 +31,7 @@ pub fn fold_reporting(e: Expr, schema: &Schema, failures: &mut Vec<AlwaysFails>)
 }
 
 struct Folder<'s, 'f> {
-    evaluator: Evaluator<'s>,
+    evaluator: Evaluator<&'s Schema>,
     failures: &'f mut Vec<AlwaysFails>,
 }
 
@@ -64,10 +65,12 @@ impl Folder<'_, '_> {
             }
             _ => {}
         }
-        if !self.closed(&e) {
+        // An error type marks an expression already reported: folding it would report it again.
+        let poisoned = e.ty == Ty::Error || eval::children(&e).iter().any(|c| c.ty == Ty::Error);
+        if poisoned || !self.closed(&e) {
             return e;
         }
-        let value = self.evaluator.eval(&e, &NoEnv);
+        let value = self.evaluator.eval(&e, &NO_ENV);
         if let Value::Error(err) = &value
             && !eval::children(&e)
                 .iter()
@@ -85,7 +88,7 @@ impl Folder<'_, '_> {
         let take = |slot: &mut Box<Expr>, f: &mut Self| {
             let inner = std::mem::replace(
                 slot.as_mut(),
-                Expr::constant(Value::Null, crate::types::Ty::Null, Span::default()),
+                Expr::constant(Value::Null, Ty::Null, Span::default()),
             );
             **slot = f.fold(inner);
         };
@@ -136,7 +139,7 @@ impl Folder<'_, '_> {
             ExprKind::Comprehension(c) => {
                 let range = std::mem::replace(
                     &mut c.range,
-                    Expr::constant(Value::Null, crate::types::Ty::Null, Span::default()),
+                    Expr::constant(Value::Null, Ty::Null, Span::default()),
                 );
                 c.range = self.fold(range);
                 c.predicate = c.predicate.take().map(|p| self.fold(p));

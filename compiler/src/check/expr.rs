@@ -333,18 +333,18 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             self.ctx.plan.latest.insert(id);
             return node(ExprKind::Latest { event: id }, Ty::Record(id), span);
         }
-        let help = if self.scope.trigger.is_some() {
-            "a filter sees only the event it filters and the profile"
-        } else {
-            "only rules and offers read a customer's events"
-        };
-        let d = self
-            .error(
+        let d = if self.scope.trigger.is_some() {
+            self.error(
                 Code::BadTemporal,
                 span,
                 format!("`{name}` is not available here"),
             )
-            .with_help(help);
+            .with_help("a filter sees only the event it filters and the profile")
+        } else {
+            self.error(Code::NotConstant, span, format!("`{name}` is not a constant")).with_help(
+                "this must be known when the program is compiled: literals, operators and constants",
+            )
+        };
         self.report(d);
         error_expr(span)
     }

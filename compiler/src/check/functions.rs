@@ -835,7 +835,7 @@ fn matches(ch: &mut ExprChecker<'_, '_>, mut args: Vec<ir::Expr>, span: Span) ->
                     if let Err(e) = ops::compile_regex(pattern) {
                         let d = ch
                         .error(Code::BadRegex, p.span, "invalid regular expression")
-                        .with_label(e.to_string())
+                        .with_label(regex_reason(&e.to_string()))
                         .with_help("patterns use RE2 syntax; there are no backreferences or look-arounds");
                         ch.report(d);
                     }
@@ -861,4 +861,14 @@ fn matches(ch: &mut ExprChecker<'_, '_>, mut args: Vec<ir::Expr>, span: Span) ->
         }
         _ => error_expr(span),
     }
+}
+
+/// The reason in a regex error, without the pattern the error message repeats around it.
+fn regex_reason(message: &str) -> String {
+    message
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or(message)
+        .to_string()
 }

@@ -71,7 +71,7 @@ pub(super) fn check_items(ctx: &mut Ctx<'_>) -> ir::Program {
         }
     }
     let policy = check_policy(ctx, &items);
-    lint_unused_offers(ctx, &offer_decls, &rules);
+    lint_unused_offers(ctx, &offer_decls, &items);
 
     let mut triggers: Vec<Vec<ir::RuleId>> = vec![Vec::new(); ctx.schema.records.len()];
     for (i, rule) in rules.iter().enumerate() {
@@ -98,12 +98,7 @@ fn check_imports(ctx: &mut Ctx<'_>, items: &[(usize, &Item)]) {
         if ctx.modules().iter().any(|m| m.name == name) {
             continue;
         }
-        let known: Vec<&str> = ctx
-            .modules()
-            .iter()
-            .filter(|m| m.stdlib)
-            .map(|m| m.name)
-            .collect();
+        let known: Vec<&str> = crate::stdlib::MODULES.iter().map(|m| m.name).collect();
         let help = if name.starts_with("std.") || name == "std" {
             did_you_mean(&name, known.iter().copied()).or_else(|| {
                 Some(format!(
@@ -690,9 +685,17 @@ fn check_cap(ctx: &mut Ctx<'_>, file: usize, cap: &ast::CapDecl) -> Option<ir::C
     })
 }
 
-fn lint_unused_offers(ctx: &mut Ctx<'_>, offers: &[(usize, &ast::OfferDecl)], rules: &[ir::Rule]) {
-    for (id, (file, decl)) in offers.iter().enumerate() {
-        let used = rules.iter().any(|r| r.offers.contains(&(id as OfferId)));
+/// Looks at the rules as written, so that a rule with a mistake elsewhere still counts as using
+/// the offers it names.
+fn lint_unused_offers(
+    ctx: &mut Ctx<'_>,
+    offers: &[(usize, &ast::OfferDecl)],
+    items: &[(usize, &Item)],
+) {
+    for (file, decl) in offers {
+        let used = items.iter().any(|(_, item)| {
+            matches!(item, Item::Rule(r) if r.offers.iter().any(|o| o.name == decl.name.name))
+        });
         if !used {
             let d = Diagnostic::warning(
                 Code::UnusedOffer,

@@ -883,12 +883,19 @@ fn pest_error(file: &str, offset: usize, text: &str, e: &pest::error::Error<Rule
             format!("unexpected {found_text} after the end of the item"),
         )
         .with_help("an item ends at its closing `}`: check the braces before this point"),
-        list => Diagnostic::error(
-            Code::Syntax,
-            file,
-            span,
-            format!("expected {}, found {found_text}", join_or(list)),
-        ),
+        list => {
+            let d = Diagnostic::error(
+                Code::Syntax,
+                file,
+                span,
+                format!("expected {}, found {found_text}", join_or(list)),
+            );
+            if found.is_empty() && list.iter().any(|w| w == "`}`") {
+                d.with_help("the item ends here: is a closing `}` missing?")
+            } else {
+                d
+            }
+        }
     };
     diagnostic.with_label("here")
 }

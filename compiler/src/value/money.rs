@@ -16,6 +16,9 @@ pub struct Money {
 }
 
 impl Currency {
+    /// ISO 4217 `XXX`, "no currency": the currency of a sum of no amounts.
+    pub const NONE: Currency = Currency(*b"XXX");
+
     /// Three ASCII capital letters, as in ISO 4217.
     pub fn parse(code: &str) -> Option<Currency> {
         let b = code.as_bytes();
@@ -35,6 +38,12 @@ impl Currency {
 }
 
 impl Money {
+    /// Zero in no currency: adds to and compares with an amount in any currency.
+    pub const ZERO: Money = Money {
+        micros: 0,
+        currency: Currency::NONE,
+    };
+
     /// Parses a decimal amount such as `9.99` or `-12` exactly (at most six decimals).
     pub fn parse_amount(text: &str, currency: Currency) -> Option<Money> {
         let (neg, digits) = match text.strip_prefix('-') {

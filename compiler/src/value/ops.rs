@@ -152,20 +152,32 @@ fn money(micros: Option<i64>, like: &Money) -> Result<Value, EvalError> {
 }
 
 fn money_sum(x: &Money, y: &Money, op: fn(i64, i64) -> Option<i64>) -> Result<Value, EvalError> {
-    same_currency(x, y)?;
-    money(op(x.micros, y.micros), x)
+    let currency = common_currency(x, y)?;
+    money(
+        op(x.micros, y.micros),
+        &Money {
+            micros: 0,
+            currency,
+        },
+    )
+}
+
+fn same_currency(x: &Money, y: &Money) -> Result<(), EvalError> {
+    common_currency(x, y).map(|_| ())
 }
 
 /// Amounts in different currencies neither add nor compare: there is no exchange rate here.
-fn same_currency(x: &Money, y: &Money) -> Result<(), EvalError> {
-    if x.currency == y.currency {
-        Ok(())
-    } else {
-        Err(EvalError::InvalidArgument(format!(
+/// An amount in no currency (ISO 4217 `XXX`, the sum of no purchases) goes with any currency.
+fn common_currency(x: &Money, y: &Money) -> Result<super::Currency, EvalError> {
+    match (x.currency, y.currency) {
+        (a, b) if a == b => Ok(a),
+        (super::Currency::NONE, b) => Ok(b),
+        (a, super::Currency::NONE) => Ok(a),
+        (a, b) => Err(EvalError::InvalidArgument(format!(
             "currency mismatch: {} and {}",
-            x.currency.as_str(),
-            y.currency.as_str()
-        )))
+            a.as_str(),
+            b.as_str()
+        ))),
     }
 }
 
@@ -237,7 +249,7 @@ pub fn equals(a: &Value, b: &Value) -> Result<bool, EvalError> {
         (String(x), String(y)) => x == y,
         (Bytes(x), Bytes(y)) => x == y,
         (Timestamp(x), Timestamp(y)) | (Duration(x), Duration(y)) => x == y,
-        (Money(x), Money(y)) => x == y,
+        (Money(x), Money(y)) => x.micros == y.micros && same_currency(x, y).is_ok(),
         (Timezone(x), Timezone(y)) => x == y,
         (Enum(x), Enum(y)) => x == y,
         (Type(x), Type(y)) => same_type(x, y),

@@ -1,0 +1,366 @@
+//! The reference engine: one event at a time, per customer, in the order DESIGN.md gives:
+//! record the event in the customer's state, evaluate the rules its type triggers, keep the
+//! eligible and deliverable offers, apply the contact policy, arbitrate, emit decisions.
+
+use crate::decision::Decision;
+use crate::event::Event;
+use crate::policy;
+use crate::state::{Contact, CustomerState, EventEnv};
+use crate::stats::Stats;
+use offer_compiler::eval::Evaluator;
+use offer_compiler::ir::{ChannelId, OfferId, Program, RuleId, SeriesId};
+use offer_compiler::schema::Schema;
+use offer_compiler::value::{EvalError, Value, time};
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// Why an event was not processed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error(
+        "line {line}: customer `{key}` has an event at {at} after one at {previous}; a customer's events must come in time order"
+    )]
+    OutOfOrder {
+        line: u64,
+        key: String,
+        at: String,
+        previous: String,
+    },
+}
+
+/// The schema of a shared program, for the evaluator.
+#[derive(Clone, Debug)]
+struct ProgramSchema(Arc<Program>);
+
+impl Deref for ProgramSchema {
+    type Target = Schema;
+    fn deref(&self) -> &Schema {
+        &self.0.schema
+    }
+}
+
+pub struct Engine {
+    program: Arc<Program>,
+    evaluator: Evaluator<ProgramSchema>,
+    /// `latest_slot[record]`: where the customer state keeps that type's latest event.
+    latest_slot: Vec<Option<usize>>,
+    /// `series_of[record]`: the series an event of that type may enter.
+    series_of: Vec<Vec<SeriesId>>,
+    tz_slot: Option<u32>,
+    customers: HashMap<Arc<str>, CustomerState>,
+    pub stats: Stats,
+}
+
+/// One offer that a rule put forward for the event being processed.
+struct Candidate {
+    offer: OfferId,
+    rule: RuleId,
+    score: f64,
+}
+
+impl Engine {
+    pub fn new(program: Program) -> Engine {
+        let program = Arc::new(program);
+        let mut evaluator = Evaluator::new(ProgramSchema(program.clone()));
+        let exprs = program
+            .rules
+            .iter()
+            .filter_map(|r| r.condition.as_ref())
+            .chain(
+                program
+                    .offers
+                    .iter()
+                    .flat_map(|o| o.eligible.iter().chain(&o.deliverable).chain([&o.value])),
+            )
+            .chain(
+                program
+                    .state
+                    .series
+                    .iter()
+                    .filter_map(|s| s.filter.as_ref()),
+            );
+        evaluator.prepare(exprs);
+        let records = program.schema.records.len();
+        let mut latest_slot = vec![None; records];
+        for (i, id) in program.state.latest.iter().enumerate() {
+            if let Some(slot) = latest_slot.get_mut(*id as usize) {
+                *slot = Some(i);
+            }
+        }
+        let mut series_of = vec![Vec::new(); records];
+        for (i, s) in program.state.series.iter().enumerate() {
+            if let Some(list) = series_of.get_mut(s.event as usize) {
+                list.push(i as SeriesId);
+            }
+        }
+        Engine {
+            tz_slot: program.schema.profile_timezone_slot(),
+            stats: Stats::for_program(&program),
+            program,
+            evaluator,
+            latest_slot,
+            series_of,
+            customers: HashMap::new(),
+        }
+    }
+
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    pub fn customers(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// Processes one event, appending its decisions to `out`.
+    pub fn process(&mut self, event: &Event, out: &mut Vec<Decision>) -> Result<(), EventError> {
+        let program = self.program.clone();
+        let state = match self.customers.get_mut(&event.key) {
+            Some(s) => s,
+            None => {
+                self.stats.customers += 1;
+                self.customers
+                    .entry(event.key.clone())
+                    .or_insert_with(|| CustomerState::new(&program))
+            }
+        };
+        if let Some(previous) = state.last_at
+            && event.at < previous
+        {
+            self.stats.out_of_order += 1;
+            return Err(EventError::OutOfOrder {
+                line: event.line,
+                key: event.key.to_string(),
+                at: time::format_timestamp(event.at),
+                previous: time::format_timestamp(previous),
+            });
+        }
+        state.last_at = Some(event.at);
+        self.stats.events += 1;
+        let record = Value::Record(event.record.clone());
+        if program.schema.profile == Some(event.ty) {
+            state.profile = Some(record.clone());
+        }
+        let now = event.at;
+
+        // Series first: an aggregate's window `(now - d, now]` includes the event itself.
+        if let Some(series) = self.series_of.get(event.ty as usize) {
+            let mut entries: Vec<(SeriesId, Value)> = Vec::new();
+            {
+                let env = EventEnv {
+                    program: &program,
+                    latest_slot: &self.latest_slot,
+                    state,
+                    event_ty: event.ty,
+                    event: &record,
+                    now,
+                };
+                for &id in series {
+                    let Some(plan) = program.state.series.get(id as usize) else {
+                        continue;
+                    };
+                    let admitted = match &plan.filter {
+                        None => true,
+                        Some(f) => self.evaluator.eval_bool(f, &env).unwrap_or(false),
+                    };
+                    if !admitted {
+                        continue;
+                    }
+                    let value = match plan.field {
+                        None => Value::Null,
+                        Some(slot) => match event.record.fields.get(slot as usize) {
+                            Some(Some(v)) => v.clone(),
+                            _ => continue,
+                        },
+                    };
+                    entries.push((id, value));
+                }
+            }
+            for (id, value) in entries {
+                if let Some(s) = state.series.get_mut(id as usize) {
+                    s.push(now, value);
+                }
+            }
+        }
+
+        let env = EventEnv {
+            program: &program,
+            latest_slot: &self.latest_slot,
+            state,
+            event_ty: event.ty,
+            event: &record,
+            now,
+        };
+        let candidates = candidates(&program, &self.evaluator, &env, &mut self.stats, event);
+        let tz = self.tz_slot.and_then(|slot| match &state.profile {
+            Some(Value::Record(p)) => match p.fields.get(slot as usize) {
+                Some(Some(Value::Timezone(z) | Value::String(z))) => Some(z.clone()),
+                _ => None,
+            },
+            _ => None,
+        });
+        let first = out.len();
+        if !candidates.is_empty() && policy::quiet(&program.policy, now, tz.as_deref()) {
+            self.stats.suppressed_quiet_hours += candidates.len() as u64;
+        } else {
+            let mut used_channels: Vec<ChannelId> = Vec::new();
+            for c in candidates {
+                if policy::broken_cap(&program.policy, &state.contacts, c.offer, now).is_some() {
+                    self.stats.suppressed_caps += 1;
+                    continue;
+                }
+                let Some(offer) = program.offer(c.offer) else {
+                    continue;
+                };
+                let Some(&channel) = offer.channels.iter().find(|ch| !used_channels.contains(ch))
+                else {
+                    self.stats.lost_arbitration += 1;
+                    continue;
+                };
+                used_channels.push(channel);
+                state.contacts.push_back(Contact {
+                    at: now,
+                    offer: c.offer,
+                });
+                out.push(Decision {
+                    at: now,
+                    key: event.key.clone(),
+                    offer: c.offer,
+                    rule: c.rule,
+                    score: c.score,
+                    channel,
+                    expires: offer
+                        .valid_for
+                        .and_then(|v| time::check_timestamp(now.saturating_add(v)).ok()),
+                });
+            }
+        }
+        for d in out.get(first..).unwrap_or(&[]) {
+            self.stats.decisions += 1;
+            bump(&mut self.stats.by_offer, d.offer as usize);
+            bump(&mut self.stats.by_rule, d.rule as usize);
+        }
+        policy::prune(&mut state.contacts, program.state.contact_window, now);
+        if let Some(slot) = self.latest_slot.get(event.ty as usize).copied().flatten()
+            && let Some(latest) = state.latest.get_mut(slot)
+        {
+            *latest = Some((now, record));
+        }
+        Ok(())
+    }
+}
+
+fn bump(counts: &mut [u64], i: usize) {
+    if let Some(c) = counts.get_mut(i) {
+        *c += 1;
+    }
+}
+
+/// The offers of the rules that fire, eligible and deliverable, best first. An offer that
+/// several rules put forward is checked once and goes with the rule that weighs most (the
+/// first of them on a tie).
+fn candidates(
+    program: &Program,
+    evaluator: &Evaluator<ProgramSchema>,
+    env: &EventEnv<'_>,
+    stats: &mut Stats,
+    event: &Event,
+) -> Vec<Candidate> {
+    let mut best: Vec<(OfferId, RuleId, f64)> = Vec::new();
+    for &rule_id in program.rules_for(event.ty) {
+        let Some(rule) = program.rule(rule_id) else {
+            continue;
+        };
+        let fires = match &rule.condition {
+            None => Ok(true),
+            Some(c) => evaluator.eval_bool(c, env),
+        };
+        match fires {
+            Ok(true) => bump(&mut stats.fired, rule_id as usize),
+            Ok(false) => continue,
+            Err(e) => {
+                bump(&mut stats.rule_errors, rule_id as usize);
+                stats.example(|| {
+                    format!(
+                        "line {}, customer `{}`, rule `{}`: {e}",
+                        event.line, event.key, rule.name
+                    )
+                });
+                continue;
+            }
+        }
+        for &offer in &rule.offers {
+            match best.iter_mut().find(|(o, _, _)| *o == offer) {
+                Some(entry) if rule.weight > entry.2 => *entry = (offer, rule_id, rule.weight),
+                Some(_) => {}
+                None => best.push((offer, rule_id, rule.weight)),
+            }
+        }
+    }
+    let mut out: Vec<Candidate> = Vec::with_capacity(best.len());
+    for (offer_id, rule_id, weight) in best {
+        let Some(offer) = program.offer(offer_id) else {
+            continue;
+        };
+        let failure = |stats: &mut Stats, what: &str, e: &dyn std::fmt::Display| {
+            stats.offer_errors += 1;
+            stats.example(|| {
+                format!(
+                    "line {}, customer `{}`, {what} of offer `{}`: {e}",
+                    event.line, event.key, offer.name
+                )
+            });
+        };
+        if let Some(eligible) = &offer.eligible {
+            match evaluator.eval_bool(eligible, env) {
+                Ok(true) => {}
+                Ok(false) => {
+                    stats.ineligible += 1;
+                    continue;
+                }
+                Err(e) => {
+                    failure(stats, "`eligible`", &e);
+                    continue;
+                }
+            }
+        }
+        if let Some(deliverable) = &offer.deliverable {
+            match evaluator.eval_bool(deliverable, env) {
+                Ok(true) => {}
+                Ok(false) => {
+                    stats.undeliverable += 1;
+                    continue;
+                }
+                Err(e) => {
+                    failure(stats, "`deliverable`", &e);
+                    continue;
+                }
+            }
+        }
+        let value = match evaluator.eval(&offer.value, env) {
+            Value::Double(v) => v,
+            Value::Int(i) => i as f64,
+            Value::Error(e) => {
+                failure(stats, "`value`", &e);
+                continue;
+            }
+            other => {
+                let e = EvalError::NoSuchOverload(format!(
+                    "a value must be a number, not {}",
+                    other.type_name()
+                ));
+                failure(stats, "`value`", &e);
+                continue;
+            }
+        };
+        out.push(Candidate {
+            offer: offer_id,
+            rule: rule_id,
+            score: weight * value,
+        });
+    }
+    // Best score first; ties keep rule order, then offer order (the sort is stable).
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    out
+}
