@@ -9,6 +9,14 @@
 //! case but `parse/ok` has a snapshot in `snapshots/` showing the source next to the rendered
 //! diagnostics (or the decisions and summary of a run). A snapshot without a case fails.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly"
+)]
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use offer_tests::{case_root, render_checked, replay_case};
 use std::path::{Path, PathBuf};

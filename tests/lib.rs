@@ -2,6 +2,9 @@
 //! the CLI does, and replaying a run case.
 
 use offer_compiler::db::{self, Database};
+use offer_runtime::engine::Engine;
+use offer_runtime::ingest::{EventReader, Format, KeySource, Mapping, TimeSource, TypeSource};
+use offer_runtime::replay::Replay;
 use std::path::{Path, PathBuf};
 
 /// `tests/cases`.
@@ -57,7 +60,61 @@ pub struct RunReport {
     pub text: String,
 }
 
-/// Replays `NAME.ndjson` beside the case `NAME.offer`.
-pub fn replay_case(_path: &Path) -> Result<RunReport, String> {
-    Err("replay is not wired yet".into())
+/// Replays `NAME.ndjson` beside the case `NAME.offer`: the decisions, the errors and the
+/// summary, in the order they came.
+pub fn replay_case(path: &Path) -> Result<RunReport, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let relative = path
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut db = Database::new();
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let program = db.program(&relative, &text, &mut |p| {
+        std::fs::read_to_string(dir.join(p)).ok()
+    });
+    let bundle = db::bundle(&db, program).ok_or("the program has errors")?;
+    let events = path.with_extension("ndjson");
+    let file = std::fs::File::open(&events)
+        .map_err(|e| format!("cannot read {}: {e}", events.display()))?;
+    let schema = std::sync::Arc::new(bundle.program.schema.clone());
+    let unused = Mapping {
+        type_source: TypeSource::Column("type".into()),
+        key: KeySource::Column("key".into()),
+        time: TimeSource::Column {
+            name: "at".into(),
+            format: None,
+        },
+    };
+    let reader = EventReader::new(
+        std::io::BufReader::new(file),
+        Format::Ndjson,
+        unused,
+        schema,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut engine = Engine::new(bundle.program);
+    let program = engine.program().clone();
+    let mut lines: Vec<String> = Vec::new();
+    let log = std::cell::RefCell::new(&mut lines);
+    let mut on_decision = |d: &offer_runtime::decision::Decision| {
+        log.borrow_mut()
+            .push(format!("decision {}", d.to_json(&program)));
+        Ok(())
+    };
+    let mut on_error = |m: &str| log.borrow_mut().push(format!("error {m}"));
+    let mut replay = Replay {
+        engine: &mut engine,
+        strict: false,
+        on_decision: &mut on_decision,
+        on_error: &mut on_error,
+    };
+    replay.run(reader).map_err(|e| e.to_string())?;
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text.push_str(&engine.stats.render(&program, None));
+    Ok(RunReport {
+        errors: engine.stats.errors(),
+        text,
+    })
 }

@@ -129,12 +129,14 @@ impl Engine {
             && event.at < previous
         {
             self.stats.out_of_order += 1;
-            return Err(EventError::OutOfOrder {
+            let error = EventError::OutOfOrder {
                 line: event.line,
                 key: event.key.to_string(),
                 at: time::format_timestamp(event.at),
                 previous: time::format_timestamp(previous),
-            });
+            };
+            self.stats.example(|| error.to_string());
+            return Err(error);
         }
         state.last_at = Some(event.at);
         self.stats.events += 1;

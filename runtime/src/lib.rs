@@ -7,6 +7,7 @@ pub mod engine;
 pub mod event;
 pub mod ingest;
 pub mod policy;
+pub mod replay;
 pub mod series;
 pub mod state;
 pub mod stats;

@@ -80,7 +80,7 @@ impl Env for EventEnv<'_> {
                     .schema
                     .profile
                     .map_or_else(|| "profile".to_string(), |p| self.record_name(p));
-                Value::error(EvalError::NoHistory(name))
+                Value::error(EvalError::NoProfile(name))
             }
         }
     }

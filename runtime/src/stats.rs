@@ -62,21 +62,28 @@ impl Stats {
     }
 
     /// The summary table of a replay that took `elapsed`.
-    pub fn render(&self, program: &Program, elapsed: Duration) -> String {
-        let secs = elapsed.as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.events as f64 / secs
-        } else {
-            0.0
-        };
+    /// The summary table; with the replay's duration, the event rate too (left out where the
+    /// output must not depend on timing, as in snapshots).
+    pub fn render(&self, program: &Program, elapsed: Option<Duration>) -> String {
         let mut out = String::new();
+        let timing = match elapsed {
+            Some(elapsed) => {
+                let secs = elapsed.as_secs_f64();
+                let rate = if secs > 0.0 {
+                    self.events as f64 / secs
+                } else {
+                    0.0
+                };
+                format!(", {secs:.2} s, {} events/s", group(rate as u64))
+            }
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "events      {:>12}   ({} customers, {:.2} s, {} events/s)",
+            "events      {:>12}   ({} customer{}{timing})",
             group(self.events),
             group(self.customers),
-            secs,
-            group(rate as u64)
+            if self.customers == 1 { "" } else { "s" }
         );
         let _ = writeln!(out, "decisions   {:>12}", group(self.decisions));
         let _ = writeln!(
@@ -155,7 +162,7 @@ pub fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

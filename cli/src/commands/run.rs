@@ -1,12 +1,356 @@
-//! `offer run PROGRAM EVENTS...`: replays event files through a program. (Being written.)
+//! `offer run PROGRAM EVENTS...`: replays event files through a program, writes the decisions
+//! (NDJSON) and prints a summary.
 
-use std::io::Write;
+use super::{FAILURE, fail};
+use crate::load::Loaded;
+use offer_compiler::bundle::Bundle;
+use offer_compiler::db;
+use offer_compiler::ir::Program;
+use offer_compiler::value::time;
+use offer_runtime::engine::Engine;
+use offer_runtime::ingest::{EventReader, Format, KeySource, Mapping, TimeSource, TypeSource};
+use offer_runtime::replay::{Outcome, Replay};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
 
-#[derive(clap::Args, Debug)]
+/// Exit code for arguments that do not fit together.
+const USAGE: u8 = 2;
+/// How many error lines a replay prints before it only counts them.
+const SHOWN_ERRORS: usize = 10;
+
+#[derive(clap::Args, Debug, Clone, Default)]
 pub struct RunArgs {
-    pub program: std::path::PathBuf,
+    /// The program: an `.offer` file (checked first) or a `.bundle` from `offer compile`.
+    pub program: PathBuf,
+    /// Event files, replayed one after the other.
+    #[arg(required = true)]
+    pub events: Vec<PathBuf>,
+    /// The files' format; by default from the extension (`.ndjson`/`.jsonl`, `.csv`, `.tsv`).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// The CSV delimiter (default `,`; `\t` for `.tsv`).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// CSV/SSV: every row is an event of this type.
+    #[arg(long = "type", conflicts_with = "type_column")]
+    pub event_type: Option<String>,
+    /// CSV/SSV: the column that names each row's event type.
+    #[arg(long)]
+    pub type_column: Option<String>,
+    /// CSV/SSV: the column holding the customer key; `@row` numbers the rows instead.
+    #[arg(long)]
+    pub key_column: Option<String>,
+    /// CSV/SSV: the column holding the event time.
+    #[arg(long, conflicts_with = "at")]
+    pub time_column: Option<String>,
+    /// The time column's format, as strftime (`%Y%m%d`); RFC 3339 by default.
+    #[arg(long, requires = "time_column")]
+    pub time_format: Option<String>,
+    /// CSV/SSV: one time for every row (RFC 3339), for files without a time column.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Where to write the decisions (NDJSON); standard output by default.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Stop at the first bad line instead of counting it and going on.
+    #[arg(long)]
+    pub strict: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
-pub fn run(_args: &RunArgs, _color: bool, _out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    super::fail(err, "not yet")
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatArg {
+    Ndjson,
+    Csv,
+    /// Whitespace-separated columns with a header line.
+    Ssv,
+}
+
+pub fn run(args: &RunArgs, color: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let program = match load_program(&args.program, color, err) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut sources = Vec::new();
+    for path in &args.events {
+        match source_config(args, path) {
+            Ok(config) => sources.push((path.clone(), config)),
+            Err(message) => {
+                let _ = writeln!(err, "error: {message}");
+                return USAGE;
+            }
+        }
+    }
+    let total_bytes: u64 = args
+        .events
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let progress = progress_bar(total_bytes, args.no_progress);
+
+    let schema = Arc::new(program.schema.clone());
+    let mut engine = Engine::new(program);
+    let mut sink: Box<dyn Write> = match &args.out {
+        Some(path) => match File::create(path) {
+            Ok(f) => Box::new(BufWriter::new(f)),
+            Err(e) => return fail(err, &format!("cannot write `{}`: {e}", path.display())),
+        },
+        None => Box::new(BufWriter::new(std::io::stdout())),
+    };
+    let mut first_decisions: Vec<String> = Vec::new();
+    let mut shown_errors = 0usize;
+    let started = Instant::now();
+    let mut stopped = None;
+    let mut done_bytes = 0u64;
+    for (path, (format, mapping)) in sources {
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) => return fail(err, &format!("cannot read `{}`: {e}", path.display())),
+        };
+        let reader = match EventReader::new(BufReader::new(file), format, mapping, schema.clone()) {
+            Ok(r) => r,
+            Err(e) => return fail(err, &format!("`{}`, {e}", path.display())),
+        };
+        if !reader.ignored_columns().is_empty() {
+            let columns: Vec<String> = reader
+                .ignored_columns()
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect();
+            progress.suspend(|| {
+                let _ = writeln!(
+                    err,
+                    "note: `{}`: columns not in the schema are ignored: {}",
+                    path.display(),
+                    columns.join(", ")
+                );
+            });
+        }
+        let program = engine.program().clone();
+        let mut events = ProgressEvents {
+            reader,
+            progress: &progress,
+            base: done_bytes,
+            count: 0,
+        };
+        let mut on_decision = |d: &offer_runtime::decision::Decision| {
+            let line = d.to_json(&program);
+            if first_decisions.len() < 3 {
+                first_decisions.push(line.clone());
+            }
+            writeln!(sink, "{line}")
+        };
+        let mut on_error = |message: &str| {
+            shown_errors += 1;
+            if shown_errors <= SHOWN_ERRORS {
+                progress.suspend(|| {
+                    let _ = writeln!(err, "error: `{}`, {message}", path.display());
+                });
+            }
+        };
+        let mut replay = Replay {
+            engine: &mut engine,
+            strict: args.strict,
+            on_decision: &mut on_decision,
+            on_error: &mut on_error,
+        };
+        let outcome = replay.run(&mut events);
+        done_bytes += events.reader.bytes_read();
+        match outcome {
+            Ok(Outcome::Completed) => {}
+            Ok(Outcome::Stopped(message)) => {
+                stopped = Some(message);
+                break;
+            }
+            Err(e) => {
+                progress.finish_and_clear();
+                return fail(err, &format!("cannot write decisions: {e}"));
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    progress.finish_and_clear();
+    if let Err(e) = sink.flush() {
+        return fail(err, &format!("cannot write decisions: {e}"));
+    }
+    drop(sink);
+    if shown_errors > SHOWN_ERRORS {
+        let _ = writeln!(err, "... and {} more errors", shown_errors - SHOWN_ERRORS);
+    }
+    let summary = engine.stats.render(engine.program(), Some(elapsed));
+    // With decisions on standard output, the summary goes to standard error to keep the
+    // output pure NDJSON.
+    let report: &mut dyn Write = if args.out.is_some() { out } else { err };
+    let _ = write!(report, "{summary}");
+    if let Some(path) = &args.out {
+        let _ = writeln!(
+            report,
+            "\ndecisions written to `{}`{}",
+            path.display(),
+            if first_decisions.is_empty() {
+                ""
+            } else {
+                "; the first ones:"
+            }
+        );
+        for line in &first_decisions {
+            let _ = writeln!(report, "  {line}");
+        }
+    }
+    match stopped {
+        Some(message) => {
+            let _ = writeln!(
+                err,
+                "error: stopped at the first bad line (--strict): {message}"
+            );
+            FAILURE
+        }
+        None => 0,
+    }
+}
+
+/// A `.bundle`, or an `.offer` file checked now (its diagnostics printed).
+fn load_program(path: &Path, color: bool, err: &mut dyn Write) -> Result<Program, u8> {
+    if path.extension().is_some_and(|e| e == "bundle") {
+        let bytes = std::fs::read(path)
+            .map_err(|e| fail(err, &format!("cannot read `{}`: {e}", path.display())))?;
+        return Bundle::from_bytes(&bytes)
+            .map(|b| b.program)
+            .map_err(|e| fail(err, &format!("`{}`: {e}", path.display())));
+    }
+    let loaded = Loaded::read(path).map_err(|m| fail(err, &m))?;
+    let _ = write!(err, "{}", loaded.render_diagnostics(color));
+    match db::bundle(&loaded.db, loaded.program) {
+        Some(bundle) => Ok(bundle.program),
+        None => {
+            let (errors, warnings) = loaded.counts();
+            let _ = writeln!(
+                err,
+                "error: {} in `{}`",
+                crate::render::count(errors, warnings),
+                path.display()
+            );
+            Err(FAILURE)
+        }
+    }
+}
+
+fn source_config(args: &RunArgs, path: &Path) -> Result<(Format, Mapping), String> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let format = match args.format {
+        Some(f) => f,
+        None => match ext.as_str() {
+            "ndjson" | "jsonl" | "json" => FormatArg::Ndjson,
+            "csv" | "tsv" => FormatArg::Csv,
+            _ => {
+                return Err(format!(
+                    "cannot tell the format of `{}`: give --format ndjson, csv or ssv",
+                    path.display()
+                ));
+            }
+        },
+    };
+    let delimiter = match args.delimiter {
+        Some(c) if c.is_ascii() => c as u8,
+        Some(c) => {
+            return Err(format!(
+                "the delimiter `{c}` is not a single ASCII character"
+            ));
+        }
+        None if ext == "tsv" => b'\t',
+        None => b',',
+    };
+    let format = match format {
+        FormatArg::Ndjson => {
+            // NDJSON lines carry their own type, key and time.
+            let unused = Mapping {
+                type_source: TypeSource::Column("type".into()),
+                key: KeySource::Column("key".into()),
+                time: TimeSource::Column {
+                    name: "at".into(),
+                    format: None,
+                },
+            };
+            return Ok((Format::Ndjson, unused));
+        }
+        FormatArg::Csv => Format::Csv { delimiter },
+        FormatArg::Ssv => Format::Whitespace,
+    };
+    let type_source = match (&args.event_type, &args.type_column) {
+        (Some(t), _) => TypeSource::Fixed(t.clone()),
+        (None, Some(c)) => TypeSource::Column(c.clone()),
+        (None, None) => return Err("tables need --type NAME or --type-column COLUMN".into()),
+    };
+    let key = match args.key_column.as_deref() {
+        Some("@row") => KeySource::Row,
+        Some(c) => KeySource::Column(c.to_string()),
+        None => {
+            return Err("tables need --key-column COLUMN (or `@row` to number the rows)".into());
+        }
+    };
+    let time = match (&args.time_column, &args.at) {
+        (Some(c), _) => TimeSource::Column {
+            name: c.clone(),
+            format: args.time_format.clone(),
+        },
+        (None, Some(at)) => TimeSource::Fixed(
+            time::parse_timestamp(at)
+                .map_err(|e| format!("--at `{at}` is not an RFC 3339 time: {e}"))?,
+        ),
+        (None, None) => return Err("tables need --time-column COLUMN or --at TIME".into()),
+    };
+    Ok((
+        format,
+        Mapping {
+            type_source,
+            key,
+            time,
+        },
+    ))
+}
+
+fn progress_bar(total: u64, hidden: bool) -> indicatif::ProgressBar {
+    if hidden {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {per_sec} {eta} left",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Events of one file, moving the progress bar every few thousand.
+struct ProgressEvents<'a, R: std::io::BufRead> {
+    reader: EventReader<R>,
+    progress: &'a indicatif::ProgressBar,
+    base: u64,
+    count: u64,
+}
+
+impl<R: std::io::BufRead> Iterator for ProgressEvents<'_, R> {
+    type Item = <EventReader<R> as Iterator>::Item;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.count += 1;
+        if self.count.is_multiple_of(4096) {
+            self.progress
+                .set_position(self.base + self.reader.bytes_read());
+        }
+        self.reader.next()
+    }
 }

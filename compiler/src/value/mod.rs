@@ -97,6 +97,9 @@ pub enum EvalError {
     /// A field that the event or profile does not carry.
     #[error("`{0}` is not set")]
     Unset(String),
+    /// The customer has no profile yet (no profile event was received for them).
+    #[error("no `{0}` profile was loaded for this customer")]
+    NoProfile(String),
     /// `since`/`last` of an event type the customer has not sent before.
     #[error("no earlier `{0}` for this customer")]
     NoHistory(String),
