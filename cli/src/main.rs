@@ -38,6 +38,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Evaluate one expression and print its value and type.
     Eval {
+        /// The expression; it may start with `-`, as in `-1 + 2`.
+        #[arg(allow_hyphen_values = true)]
         expr: String,
         /// Variables as a JSON object, as in '{"x": 1, "name": "Ada"}'.
         #[arg(long)]

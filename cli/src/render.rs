@@ -1,14 +1,49 @@
 //! Diagnostics rendered for people with miette: the source line, labelled spans, the code and
 //! the help, with `file:line:column` in the header.
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, Severity,
+    SourceCode, SourceSpan, SpanContents,
+};
 use offer_compiler::diagnostic::{self, Diagnostic};
+use offer_compiler::line_index::LineIndex;
 use std::fmt;
 
 /// A compiler diagnostic with the text it points into.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: Source,
+}
+
+/// A named file's text, whose positions miette shows (`file:line:column`) with the column in
+/// characters, as [`LineIndex`] counts them, where miette on its own counts bytes.
+struct Source {
+    name: String,
+    text: String,
+    lines: LineIndex,
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        let start = contents.span().offset();
+        let column = self.lines.line_col(&self.text, start).column as usize;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            column.saturating_sub(1),
+            contents.line_count(),
+        )))
+    }
 }
 
 impl fmt::Debug for Report<'_> {
@@ -72,7 +107,11 @@ pub fn render(d: &Diagnostic, path: &str, text: &str, color: bool) -> String {
         .with_links(false);
     let report = Report {
         diagnostic: d,
-        source: NamedSource::new(path, text.to_string()),
+        source: Source {
+            name: path.to_string(),
+            text: text.to_string(),
+            lines: LineIndex::new(text),
+        },
     };
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
@@ -99,5 +138,26 @@ pub fn count(errors: usize, warnings: usize) -> String {
         (e, 0) => plural(e, "error"),
         (0, w) => plural(w, "warning"),
         (e, w) => format!("{} and {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use offer_compiler::diagnostic::Code;
+    use offer_compiler::span::Span;
+
+    #[test]
+    fn the_header_counts_columns_in_characters() {
+        let text = "let a = 1\nlet é = \"☕\" + x\n";
+        let start = text.find('x').unwrap_or_default();
+        let d = Diagnostic::error(
+            Code::UnknownName,
+            "f.offer",
+            Span::new(start, start + 1),
+            "no `x`",
+        );
+        let shown = render(&d, "f.offer", text, false);
+        assert!(shown.contains("[f.offer:2:15]"), "{shown}");
     }
 }

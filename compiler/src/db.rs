@@ -274,6 +274,34 @@ rule r { when purchase where amount > 10.0 then recommend Promo }
         assert_eq!(import_path("a/b/c.offer", "x.y"), "a/b/x/y.offer");
     }
 
+    /// An item that does not parse is left out of the tree; its syntax error must still stop
+    /// the program, or `offer check` said `ok` and `offer compile` wrote a bundle without it.
+    #[test]
+    fn syntax_errors_are_errors_of_the_program() {
+        let mut db = Database::new();
+        let src = "offer A { title: }\noffer B { title: \"b\" }\n";
+        let program = db.program("dir/main.offer", src, &mut loader);
+        let result = checked(&db, program);
+        assert!(result.has_errors(), "{:?}", result.diagnostics);
+        assert_eq!(result.diagnostics[0].code, crate::diagnostic::Code::Syntax);
+        assert!(bundle(&db, program).is_none());
+
+        let broken_import = "offer P { title: \"p\" \n";
+        let mut db = Database::new();
+        let program = db.program("dir/main.offer", "import promos\n", &mut |p| {
+            (p == "dir/promos.offer").then(|| broken_import.to_string())
+        });
+        let imported = checked(&db, program);
+        assert!(
+            imported
+                .diagnostics
+                .iter()
+                .any(|d| d.is_error() && d.file == "dir/promos.offer"),
+            "{:?}",
+            imported.diagnostics
+        );
+    }
+
     #[test]
     fn an_edit_reparses_only_its_file() {
         let (mut db, log) = Database::with_log();

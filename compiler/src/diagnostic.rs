@@ -158,6 +158,8 @@ impl Diagnostic {
 }
 
 /// "did you mean `x`?" for the closest candidate, if one is close enough to be a likely typo.
+/// Of equally close candidates the first in alphabetical order wins, so that the suggestion
+/// does not depend on the order of the candidates (often a hash map's).
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -167,7 +169,10 @@ pub fn did_you_mean<'a>(
         let score = strsim::jaro_winkler(&name.to_lowercase(), &cand.to_lowercase());
         let close =
             score >= 0.8 || strsim::damerau_levenshtein(name, cand) <= name.len().max(3) / 3;
-        if close && best.is_none_or(|(b, _)| score > b) {
+        let better = |(b, b_cand): (f64, &str)| {
+            score.total_cmp(&b).then_with(|| b_cand.cmp(cand)) == std::cmp::Ordering::Greater
+        };
+        if close && best.is_none_or(better) {
             best = Some((score, cand));
         }
     }
@@ -177,6 +182,19 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equally_near_names_do_not_depend_on_their_order() {
+        let names = ["c", "a", "b"];
+        assert_eq!(
+            did_you_mean("x", names).as_deref(),
+            Some("did you mean `a`?")
+        );
+        assert_eq!(
+            did_you_mean("x", names.iter().rev().copied()).as_deref(),
+            Some("did you mean `a`?")
+        );
+    }
 
     #[test]
     fn suggests_near_names_only() {

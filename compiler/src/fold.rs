@@ -62,6 +62,10 @@ impl Folder<'_, '_> {
                 {
                     return Expr::constant(Value::Bool(absorbing), e.ty, e.span);
                 }
+                // `true && x` is `x` when `x` is a bool (an error stays an error either way).
+                if ops.iter().all(|o| o.ty == Ty::Bool) {
+                    return drop_neutral(e, absorbing);
+                }
             }
             _ => {}
         }
@@ -172,6 +176,32 @@ impl Folder<'_, '_> {
             | ExprKind::Seen { .. }
             | ExprKind::Var(_) => false,
             _ => eval::children(e).iter().all(|c| c.as_const().is_some()),
+        }
+    }
+}
+
+/// Drops the operands of `&&` (`||`) that are constant `true` (`false`).
+fn drop_neutral(e: Expr, absorbing: bool) -> Expr {
+    let (ExprKind::And(ops) | ExprKind::Or(ops)) = e.kind else {
+        return e;
+    };
+    let neutral = |o: &Expr| matches!(o.as_const(), Some(Value::Bool(b)) if *b != absorbing);
+    let mut kept: Vec<Expr> = ops.into_iter().filter(|o| !neutral(o)).collect();
+    match (kept.pop(), kept.is_empty()) {
+        (None, _) => Expr::constant(Value::Bool(!absorbing), e.ty, e.span),
+        (Some(only), true) => only,
+        (Some(last), false) => {
+            kept.push(last);
+            let kind = if absorbing {
+                ExprKind::Or(kept)
+            } else {
+                ExprKind::And(kept)
+            };
+            Expr {
+                kind,
+                ty: e.ty,
+                span: e.span,
+            }
         }
     }
 }

@@ -622,7 +622,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         let ty = match binary_type(op, &l.ty, &r.ty) {
             Some(ty) => ty,
             None => {
-                self.no_binary_overload(op, &l, &r, span);
+                self.no_binary_overload(op, &l, &r);
                 Ty::Error
             }
         };
@@ -637,7 +637,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         )
     }
 
-    fn no_binary_overload(&mut self, op: BinaryOp, l: &ir::Expr, r: &ir::Expr, span: Span) {
+    fn no_binary_overload(&mut self, op: BinaryOp, l: &ir::Expr, r: &ir::Expr) {
         let (lt, rt) = (self.show(&l.ty), self.show(&r.ty));
         let message = match op {
             BinaryOp::Eq | BinaryOp::Ne => format!("cannot compare {lt} with {rt}"),
@@ -661,9 +661,11 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             }
             _ => None,
         };
+        // Labels on the two operands, not on the whole expression: nested spans would make
+        // the labels collide.
         let mut d = self
-            .error(Code::NoOverload, span, message)
-            .with_secondary(l.span, format!("this is {lt}"))
+            .error(Code::NoOverload, l.span, message)
+            .with_label(format!("this is {lt}"))
             .with_secondary(r.span, format!("this is {rt}"));
         d.help = help;
         self.report(d);

@@ -557,7 +557,10 @@ fn check_rule(ctx: &mut Ctx<'_>, file: usize, decl: &ast::RuleDecl) -> Option<ir
             })
         }
     };
-    let condition = condition.filter(|c| !matches!(c.as_const(), Some(Value::Bool(true))));
+    // Folding the conjunction drops the conditions that are always true.
+    let condition = condition
+        .map(|c| fold::fold(c, &ctx.schema))
+        .filter(|c| !matches!(c.as_const(), Some(Value::Bool(true))));
     (offers.len() == decl.offers.len()).then(|| ir::Rule {
         name: decl.name.name.clone(),
         trigger,

@@ -46,6 +46,11 @@ impl Checked {
 
 pub fn check_program(modules: &[Module<'_>]) -> Checked {
     let mut ctx = Ctx::new(modules);
+    // An item that did not parse is left out of the tree, so its syntax errors must be the
+    // program's: without them a file with a broken item would check, and compile, without it.
+    for m in modules {
+        ctx.diagnostics.extend(m.parsed.diagnostics.iter().cloned());
+    }
     let mut program = items::check_items(&mut ctx);
     program.schema = std::mem::take(&mut ctx.schema);
     program.state.series = std::mem::take(&mut ctx.plan.series);
@@ -275,3 +280,6 @@ pub(crate) fn list_names(names: &[String]) -> String {
         all => format!("{}{more}", all.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests;

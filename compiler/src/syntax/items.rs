@@ -33,6 +33,8 @@ pub enum Token {
     Close,
     #[token("?")]
     Question,
+    #[token(",")]
+    Comma,
     #[regex(r"//[^\n]*", allow_greedy = true)]
     LineComment,
     #[regex(r"/\*([^*]|\*+[^*/])*\*+/")]
@@ -46,7 +48,7 @@ pub enum Token {
     Word,
     #[regex(r"[0-9][0-9A-Za-z_.]*")]
     Number,
-    #[regex(r#"[^A-Za-z0-9_{}()\[\]?"'/ \t\r\n\x0C\u{FEFF}]+"#)]
+    #[regex(r#"[^A-Za-z0-9_{}()\[\]?,"'/ \t\r\n\x0C\u{FEFF}]+"#)]
     #[token("/")]
     Punct,
 }
@@ -68,30 +70,78 @@ pub struct Split {
     pub bad_tokens: Vec<Span>,
 }
 
+/// How deeply the parser will recurse at a point of an item: open brackets, plus the `?` of
+/// the ternary chains still open around it (`a ? b : c ? d : e` recurses once per `?`).
+///
+/// A ternary chain ends with the bracket it is in, or at a `,` beside it, so `?`s are counted
+/// per bracket level: a list of a hundred ternaries is two deep, not a hundred.
+#[derive(Debug)]
+struct Nesting {
+    /// The `?`s of each open bracket level, the item's top level first.
+    ternaries: Vec<usize>,
+    /// Their sum.
+    open_ternaries: usize,
+}
+
+impl Nesting {
+    fn new() -> Nesting {
+        Nesting {
+            ternaries: vec![0],
+            open_ternaries: 0,
+        }
+    }
+
+    fn brackets(&self) -> usize {
+        self.ternaries.len() - 1
+    }
+
+    fn depth(&self) -> usize {
+        self.brackets() + self.open_ternaries
+    }
+
+    fn token(&mut self, token: Token) {
+        match token {
+            Token::Open => self.ternaries.push(0),
+            Token::Close if self.ternaries.len() > 1 => {
+                let closed = self.ternaries.pop().unwrap_or(0);
+                self.open_ternaries = self.open_ternaries.saturating_sub(closed);
+            }
+            Token::Comma => {
+                if let Some(level) = self.ternaries.last_mut() {
+                    self.open_ternaries = self.open_ternaries.saturating_sub(std::mem::take(level));
+                }
+            }
+            Token::Question => {
+                if let Some(level) = self.ternaries.last_mut() {
+                    *level += 1;
+                    self.open_ternaries += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 pub fn split_items(text: &str) -> Split {
     let mut items: Vec<ItemText> = Vec::new();
     let mut stray: Vec<Span> = Vec::new();
     let mut bad_tokens = Vec::new();
-    let mut depth: usize = 0;
-    let mut ternaries: usize = 0;
+    let mut nesting = Nesting::new();
     let mut current: Option<ItemText> = None;
     let mut lexer = Token::lexer(text);
     while let Some(token) = lexer.next() {
         let range = lexer.span();
         let span = Span::new(range.start, range.end);
-        let at_line_start = text.get(..range.start).is_none_or(|before| {
-            before
-                .rsplit('\n')
-                .next()
-                .is_some_and(|line| line.is_empty())
-        });
+        // Only the byte before: looking back along the line made a long line quadratic.
+        let at_line_start = text
+            .get(..range.start)
+            .is_none_or(|before| before.is_empty() || before.ends_with('\n'));
         match token {
-            Ok(Token::Declaration) if depth == 0 || at_line_start => {
+            Ok(Token::Declaration) if nesting.brackets() == 0 || at_line_start => {
                 if let Some(item) = current.take() {
                     items.push(item);
                 }
-                depth = 0;
-                ternaries = 0;
+                nesting = Nesting::new();
                 current = Some(ItemText {
                     span,
                     too_deep_at: None,
@@ -99,16 +149,13 @@ pub fn split_items(text: &str) -> Split {
                 continue;
             }
             Ok(Token::LineComment | Token::BlockComment) => continue,
-            Ok(Token::Open) => depth += 1,
-            Ok(Token::Close) => depth = depth.saturating_sub(1),
-            Ok(Token::Question) => ternaries += 1,
-            Ok(_) => {}
+            Ok(token) => nesting.token(token),
             Err(()) => bad_tokens.push(span),
         }
         match current.as_mut() {
             Some(item) => {
                 item.span.end = span.end;
-                if depth + ternaries > MAX_NESTING && item.too_deep_at.is_none() {
+                if nesting.depth() > MAX_NESTING && item.too_deep_at.is_none() {
                     item.too_deep_at = Some(span);
                 }
             }
@@ -130,17 +177,13 @@ pub fn split_items(text: &str) -> Split {
 
 /// Nesting check for a lone expression (`offer eval`), with the same limit as items.
 pub fn expression_too_deep(text: &str) -> Option<Span> {
-    let mut depth: usize = 0;
-    let mut ternaries: usize = 0;
+    let mut nesting = Nesting::new();
     let mut lexer = Token::lexer(text);
     while let Some(token) = lexer.next() {
-        match token {
-            Ok(Token::Open) => depth += 1,
-            Ok(Token::Close) => depth = depth.saturating_sub(1),
-            Ok(Token::Question) => ternaries += 1,
-            _ => {}
+        if let Ok(token) = token {
+            nesting.token(token);
         }
-        if depth + ternaries > MAX_NESTING {
+        if nesting.depth() > MAX_NESTING {
             let r = lexer.span();
             return Some(Span::new(r.start, r.end));
         }
@@ -193,6 +236,31 @@ mod tests {
         );
         let split = split_items(&src);
         assert!(split.items[0].too_deep_at.is_some());
+    }
+
+    #[test]
+    fn ternaries_nest_only_in_a_chain() {
+        let many = format!("let xs = [{}]", vec!["c ? 1 : 0"; 200].join(", "));
+        assert_eq!(split_items(&many).items[0].too_deep_at, None);
+        assert_eq!(expression_too_deep(&many[9..]), None);
+        let grouped = format!("let x = {}", vec!["(c ? 1 : 0)"; 200].join(" + "));
+        assert_eq!(split_items(&grouped).items[0].too_deep_at, None);
+        let chain = format!("let x = {}0", "c ? 1 : ".repeat(MAX_NESTING + 1));
+        assert!(split_items(&chain).items[0].too_deep_at.is_some());
+        assert!(expression_too_deep(&chain[8..]).is_some());
+        let inside = format!("let x = [{}0]", "c ? 1 : ".repeat(MAX_NESTING));
+        assert!(split_items(&inside).items[0].too_deep_at.is_some());
+    }
+
+    #[test]
+    fn a_long_line_splits_in_linear_time() {
+        let long = format!("let a = {}1\nlet b = 2", "(".repeat(400_000));
+        let started = std::time::Instant::now();
+        let split = split_items(&long);
+        assert_eq!(split.items.len(), 2);
+        assert!(split.items[0].too_deep_at.is_some());
+        // Quadratic, this took minutes; linear, well under a second even in a debug build.
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
     }
 
     #[test]

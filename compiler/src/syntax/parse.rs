@@ -439,6 +439,7 @@ impl<'f> Builder<'f> {
     }
 
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Built {
+        let pair = skip_single_child_levels(pair);
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::expr => {
@@ -794,6 +795,33 @@ impl<'f> Builder<'f> {
     }
 }
 
+/// The pair a precedence level stands for when it holds one child and no operator (an `expr`
+/// without `?`, a `logical_or` of one `logical_and`, ..., a `member` without postfix): that
+/// child, found in a loop. Every bracket goes down all ten levels of the grammar, and building
+/// them with one call each cost about 35 KB of stack per bracket in a debug build, so that the
+/// nesting [`items::MAX_NESTING`] allows overflowed a 2 MiB thread; now a bracket costs two
+/// calls.
+fn skip_single_child_levels(mut pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    while matches!(
+        pair.as_rule(),
+        Rule::expr
+            | Rule::logical_or
+            | Rule::logical_and
+            | Rule::relation
+            | Rule::addition
+            | Rule::multiplication
+            | Rule::unary
+            | Rule::member
+    ) {
+        let mut inner = pair.clone().into_inner();
+        match (inner.next(), inner.next()) {
+            (Some(only), None) => pair = only,
+            _ => break,
+        }
+    }
+    pair
+}
+
 /// The literal rule and text of a unary operand that is a bare literal (`member` with one
 /// `primary` and no postfix), for folding a minus into it.
 fn literal_text<'i>(operand: &Pair<'i, Rule>) -> Option<(Rule, &'i str)> {
@@ -813,6 +841,17 @@ fn pest_error(file: &str, offset: usize, text: &str, e: &pest::error::Error<Rule
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    // pest gives up when the thread's stack runs low ("stack limit reached"): the text nests
+    // deeper than this thread can parse, which its parse attempts would only garble.
+    if let ErrorVariant::CustomError { message } = &e.variant
+        && message.contains("stack")
+    {
+        let found = found_at(text, reported);
+        return too_deep(
+            file,
+            Span::new(offset + reported, offset + reported + found.len()),
+        );
+    }
     // With error detail on, pest also records the furthest position any attempt reached and what
     // it wanted there; that is where the text went wrong, often past `reported`.
     let mut rules: Vec<Rule> = Vec::new();
@@ -1121,6 +1160,55 @@ mod tests {
         assert_eq!(err(&nested).code, Code::TooDeep);
         let negs = format!("{}1", "-".repeat(1000));
         assert_eq!(err(&negs).code, Code::TooDeep);
+    }
+
+    /// Brackets as deep as the splitter allows used to take 35 KB of stack each in a debug
+    /// build: sixty of them overflowed a 2 MiB thread.
+    #[test]
+    fn brackets_at_the_nesting_limit_fit_a_default_thread_stack() {
+        let depth = items::MAX_NESTING;
+        let texts = [
+            format!("{}1{}", "(".repeat(depth), ")".repeat(depth)),
+            format!("{}1{}", "[".repeat(depth), "]".repeat(depth)),
+            format!("{}1{}", "{1: ".repeat(depth), "}".repeat(depth)),
+            format!("{}1{}", "f(".repeat(depth), ")".repeat(depth)),
+        ];
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                for text in &texts {
+                    let (e, diags) = parse_expression("t", text);
+                    assert!(diags.is_empty() && e.is_some(), "{diags:?}");
+                    let file = format!("let c = {text}");
+                    assert!(parse_file("f", &file).diagnostics.is_empty());
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    /// With less stack than the nesting needs, pest stops; that is a `too_deep`, not a syntax
+    /// error that points at a bracket. (pest guards its stack on the main desktop targets
+    /// only; elsewhere this thread would overflow.)
+    #[test]
+    #[cfg(all(
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        any(
+            all(target_os = "linux", target_env = "gnu"),
+            target_os = "macos",
+            all(target_os = "windows", target_env = "msvc")
+        )
+    ))]
+    fn running_out_of_stack_in_pest_is_too_deep() {
+        let text = format!("{}1{}", "(".repeat(96), ")".repeat(96));
+        let diags = std::thread::Builder::new()
+            .stack_size(160 * 1024)
+            .spawn(move || parse_expression("t", &text).1)
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(diags.iter().all(|d| d.code == Code::TooDeep), "{diags:?}");
     }
 
     #[test]
