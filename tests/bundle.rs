@@ -10,7 +10,7 @@
 
 use offer_compiler::bundle::{Bundle, BundleError, FORMAT_VERSION};
 use offer_compiler::db::{self, Database};
-use offer_tests::{case_root, repo_root};
+use offer_tests::{case_root, offer_files, repo_root};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -20,23 +20,6 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 /// Bundles bigger than this get a deterministic sample of flipped positions, not all of them.
 const FLIP_EVERY_BYTE_UP_TO: usize = 64 * 1024;
 const FLIP_SAMPLE: usize = 2000;
-
-fn offer_files(dir: &Path, recursive: bool, into: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            if recursive {
-                offer_files(&path, recursive, into);
-            }
-        } else if path.extension().is_some_and(|x| x == "offer") {
-            into.push(path);
-        }
-    }
-}
 
 /// Every program that must compile: the examples and the `ok` cases of the check and run corpus.
 fn programs() -> Vec<PathBuf> {

@@ -18,7 +18,7 @@
 )]
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use offer_tests::{case_root, render_checked, replay_case};
+use offer_tests::{case_root, offer_files, render_checked, replay_case};
 use std::path::{Path, PathBuf};
 
 fn main() {
@@ -28,7 +28,9 @@ fn main() {
     let mut names = Vec::new();
     for stage in ["parse", "check", "run"] {
         for outcome in ["ok", "err"] {
-            for path in offer_files(&root.join(stage).join(outcome)) {
+            let mut paths = Vec::new();
+            offer_files(&root.join(stage).join(outcome), false, &mut paths);
+            for path in paths {
                 let stem = path
                     .file_stem()
                     .map(|s| s.to_string_lossy().to_string())
@@ -45,19 +47,6 @@ fn main() {
         orphans(&names)
     }));
     libtest_mimic::run(&args, trials).exit();
-}
-
-fn offer_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "offer"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
 }
 
 fn snapshot_name(stage: &str, outcome: &str, stem: &str) -> String {

@@ -3,7 +3,7 @@
 
 use offer_compiler::db::{self, Database};
 use offer_runtime::engine::Engine;
-use offer_runtime::ingest::{EventReader, Format, KeySource, Mapping, TimeSource, TypeSource};
+use offer_runtime::ingest::EventReader;
 use offer_runtime::replay::Replay;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,25 @@ pub fn repo_root() -> PathBuf {
 pub fn shared_dir() -> Option<PathBuf> {
     let dir = repo_root().join("../shared");
     dir.is_dir().then_some(dir)
+}
+
+/// The `.offer` files in `dir` (and below it, if `recursive`), in a stable order, appended to
+/// `into`.
+pub fn offer_files(dir: &Path, recursive: bool, into: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            if recursive {
+                offer_files(&path, recursive, into);
+            }
+        } else if path.extension().is_some_and(|x| x == "offer") {
+            into.push(path);
+        }
+    }
 }
 
 /// Checks the case at `path` (shown as `relative`), with its imports read beside it; returns
@@ -78,21 +97,7 @@ pub fn replay_case(path: &Path) -> Result<RunReport, String> {
     let file = std::fs::File::open(&events)
         .map_err(|e| format!("cannot read {}: {e}", events.display()))?;
     let schema = std::sync::Arc::new(bundle.program.schema.clone());
-    let unused = Mapping {
-        type_source: TypeSource::Column("type".into()),
-        key: KeySource::Column("key".into()),
-        time: TimeSource::Column {
-            name: "at".into(),
-            format: None,
-        },
-    };
-    let reader = EventReader::new(
-        std::io::BufReader::new(file),
-        Format::Ndjson,
-        unused,
-        schema,
-    )
-    .map_err(|e| e.to_string())?;
+    let reader = EventReader::ndjson(std::io::BufReader::new(file), schema);
     let mut engine = Engine::new(bundle.program);
     let program = engine.program().clone();
     let mut lines: Vec<String> = Vec::new();

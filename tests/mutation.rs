@@ -21,7 +21,7 @@ use offer_compiler::schema::Schema;
 use offer_compiler::syntax::items::MAX_NESTING;
 use offer_compiler::syntax::parse::{MAX_EXPR_DEPTH, parse_expression, parse_file};
 use offer_compiler::value::Value;
-use offer_tests::{case_root, repo_root};
+use offer_tests::{case_root, offer_files, repo_root};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -462,28 +462,13 @@ fn on_default_stack<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static)
         .unwrap_or_else(|_| panic!("the job panicked"))
 }
 
-fn offer_files(dir: &Path, into: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            offer_files(&path, into);
-        } else if path.extension().is_some_and(|x| x == "offer") {
-            into.push(path);
-        }
-    }
-}
-
 /// Every `.offer` file of the corpus, the examples and the standard library, named by its path
 /// from the repository's root.
 fn sources() -> Vec<(String, String)> {
     let mut files = Vec::new();
-    offer_files(&case_root(), &mut files);
-    offer_files(&repo_root().join("examples"), &mut files);
-    offer_files(&repo_root().join("stdlib"), &mut files);
+    offer_files(&case_root(), true, &mut files);
+    offer_files(&repo_root().join("examples"), true, &mut files);
+    offer_files(&repo_root().join("stdlib"), true, &mut files);
     let root = repo_root().canonicalize().unwrap();
     files
         .into_iter()

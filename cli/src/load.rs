@@ -25,6 +25,18 @@ impl Loaded {
         Ok(Loaded { db, program })
     }
 
+    /// Reads a program as [`Loaded::read`] does and writes its diagnostics to `err`; an
+    /// unreadable root is reported there too, as the exit code to return.
+    pub fn read_reporting(
+        path: &Path,
+        color: bool,
+        err: &mut dyn std::io::Write,
+    ) -> Result<Loaded, u8> {
+        let loaded = Loaded::read(path).map_err(|message| crate::commands::fail(err, &message))?;
+        let _ = write!(err, "{}", loaded.render_diagnostics(color));
+        Ok(loaded)
+    }
+
     pub fn checked(&self) -> &Checked {
         db::checked(&self.db, self.program)
     }

@@ -314,31 +314,27 @@ fn candidates(
                 )
             });
         };
-        if let Some(eligible) = &offer.eligible {
-            match evaluator.eval_bool(eligible, env) {
-                Ok(true) => {}
-                Ok(false) => {
-                    stats.ineligible += 1;
-                    continue;
-                }
-                Err(e) => {
-                    failure(stats, "`eligible`", &e);
-                    continue;
-                }
+        // Eligibility, then deliverability: a false one filters the offer out, and so does an
+        // error (counted as the offer's).
+        let gates = [
+            (offer.eligible.as_ref(), Gate::Eligible),
+            (offer.deliverable.as_ref(), Gate::Deliverable),
+        ];
+        let mut filtered = false;
+        for (expr, gate) in gates {
+            let Some(expr) = expr else { continue };
+            match (evaluator.eval_bool(expr, env), gate) {
+                (Ok(true), _) => continue,
+                (Ok(false), Gate::Eligible) => stats.ineligible += 1,
+                (Ok(false), Gate::Deliverable) => stats.undeliverable += 1,
+                (Err(e), Gate::Eligible) => failure(stats, "`eligible`", &e),
+                (Err(e), Gate::Deliverable) => failure(stats, "`deliverable`", &e),
             }
+            filtered = true;
+            break;
         }
-        if let Some(deliverable) = &offer.deliverable {
-            match evaluator.eval_bool(deliverable, env) {
-                Ok(true) => {}
-                Ok(false) => {
-                    stats.undeliverable += 1;
-                    continue;
-                }
-                Err(e) => {
-                    failure(stats, "`deliverable`", &e);
-                    continue;
-                }
-            }
+        if filtered {
+            continue;
         }
         let value = match evaluator.eval(&offer.value, env) {
             Value::Double(v) => v,
@@ -365,4 +361,10 @@ fn candidates(
     // Best score first; ties keep rule order, then offer order (the sort is stable).
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
     out
+}
+
+#[derive(Clone, Copy)]
+enum Gate {
+    Eligible,
+    Deliverable,
 }

@@ -1,6 +1,6 @@
 //! `offer check FILE`: type-checks a program and prints its diagnostics.
 
-use super::{FAILURE, fail};
+use super::FAILURE;
 use crate::load::Loaded;
 use crate::render;
 use std::io::Write;
@@ -13,11 +13,10 @@ pub fn check(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let loaded = match Loaded::read(file) {
+    let loaded = match Loaded::read_reporting(file, color, err) {
         Ok(l) => l,
-        Err(message) => return fail(err, &message),
+        Err(code) => return code,
     };
-    let _ = write!(err, "{}", loaded.render_diagnostics(color));
     let (errors, warnings) = loaded.counts();
     let path = file.display();
     if errors > 0 || (deny_warnings && warnings > 0) {

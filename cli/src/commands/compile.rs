@@ -15,11 +15,10 @@ pub fn compile(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let loaded = match Loaded::read(file) {
+    let loaded = match Loaded::read_reporting(file, color, err) {
         Ok(l) => l,
-        Err(message) => return fail(err, &message),
+        Err(code) => return code,
     };
-    let _ = write!(err, "{}", loaded.render_diagnostics(color));
     let (errors, warnings) = loaded.counts();
     let Some(bundle) = db::bundle(&loaded.db, loaded.program) else {
         let _ = writeln!(

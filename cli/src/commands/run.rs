@@ -113,9 +113,13 @@ pub fn run(args: &RunArgs, color: bool, out: &mut dyn Write, err: &mut dyn Write
             Ok(f) => f,
             Err(e) => return fail(err, &format!("cannot read `{}`: {e}", path.display())),
         };
-        let reader = match EventReader::new(BufReader::new(file), format, mapping, schema.clone()) {
-            Ok(r) => r,
-            Err(e) => return fail(err, &format!("`{}`, {e}", path.display())),
+        let input = BufReader::new(file);
+        let reader = match mapping {
+            None => EventReader::ndjson(input, schema.clone()),
+            Some(mapping) => match EventReader::new(input, format, mapping, schema.clone()) {
+                Ok(r) => r,
+                Err(e) => return fail(err, &format!("`{}`, {e}", path.display())),
+            },
         };
         if !reader.ignored_columns().is_empty() {
             let columns: Vec<String> = reader
@@ -224,8 +228,7 @@ fn load_program(path: &Path, color: bool, err: &mut dyn Write) -> Result<Program
             .map(|b| b.program)
             .map_err(|e| fail(err, &format!("`{}`: {e}", path.display())));
     }
-    let loaded = Loaded::read(path).map_err(|m| fail(err, &m))?;
-    let _ = write!(err, "{}", loaded.render_diagnostics(color));
+    let loaded = Loaded::read_reporting(path, color, err)?;
     match db::bundle(&loaded.db, loaded.program) {
         Some(bundle) => Ok(bundle.program),
         None => {
@@ -241,7 +244,8 @@ fn load_program(path: &Path, color: bool, err: &mut dyn Write) -> Result<Program
     }
 }
 
-fn source_config(args: &RunArgs, path: &Path) -> Result<(Format, Mapping), String> {
+/// How to read one file: its format, and for a table, how its columns map to events.
+fn source_config(args: &RunArgs, path: &Path) -> Result<(Format, Option<Mapping>), String> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
@@ -270,18 +274,8 @@ fn source_config(args: &RunArgs, path: &Path) -> Result<(Format, Mapping), Strin
         None => b',',
     };
     let format = match format {
-        FormatArg::Ndjson => {
-            // NDJSON lines carry their own type, key and time.
-            let unused = Mapping {
-                type_source: TypeSource::Column("type".into()),
-                key: KeySource::Column("key".into()),
-                time: TimeSource::Column {
-                    name: "at".into(),
-                    format: None,
-                },
-            };
-            return Ok((Format::Ndjson, unused));
-        }
+        // NDJSON lines carry their own type, key and time.
+        FormatArg::Ndjson => return Ok((Format::Ndjson, None)),
         FormatArg::Csv => Format::Csv { delimiter },
         FormatArg::Ssv => Format::Whitespace,
     };
@@ -310,11 +304,11 @@ fn source_config(args: &RunArgs, path: &Path) -> Result<(Format, Mapping), Strin
     };
     Ok((
         format,
-        Mapping {
+        Some(Mapping {
             type_source,
             key,
             time,
-        },
+        }),
     ))
 }
 

@@ -171,6 +171,15 @@ fn header_columns(cells: &[&str]) -> Vec<String> {
 }
 
 impl<R: BufRead> EventReader<R> {
+    /// A reader of NDJSON, whose lines carry their own type, key and time.
+    pub fn ndjson(reader: R, schema: Arc<Schema>) -> Self {
+        EventReader {
+            schema,
+            source: Source::Ndjson(Lines::new(reader)),
+            done: false,
+        }
+    }
+
     /// For CSV and whitespace this reads the header line; a header problem (a required
     /// field's column missing, the key/type/time column missing) is fatal for the file.
     pub fn new(
@@ -180,7 +189,7 @@ impl<R: BufRead> EventReader<R> {
         schema: Arc<Schema>,
     ) -> Result<Self, IngestError> {
         let source = match format {
-            Format::Ndjson => Source::Ndjson(Lines::new(reader)),
+            Format::Ndjson => return Ok(EventReader::ndjson(reader, schema)),
             Format::Whitespace => {
                 let mut lines = Lines::new(reader);
                 let table = loop {
