@@ -4,7 +4,7 @@
 
 use offer_compiler::check::Checked;
 use offer_compiler::db::{self, Database, ProgramInput};
-use offer_compiler::diagnostic::Diagnostic;
+use crate::render::render_all;
 use std::path::Path;
 
 /// A program read from disk and checked.
@@ -41,22 +41,10 @@ impl Loaded {
         db::checked(&self.db, self.program)
     }
 
-    /// The text of the file a diagnostic points into.
-    pub fn text_of(&self, d: &Diagnostic) -> String {
-        self.db
-            .file(&d.file)
-            .map(|f| f.text(&self.db).clone())
-            .unwrap_or_default()
-    }
-
     /// Renders every diagnostic, errors first in file order, then warnings.
     pub fn render_diagnostics(&self, color: bool) -> String {
-        let mut diags: Vec<&Diagnostic> = self.checked().diagnostics.iter().collect();
-        diags.sort_by_key(|d| (!d.is_error(), d.file.clone(), d.primary.span.start));
-        diags
-            .iter()
-            .map(|d| crate::render::render(d, &d.file, &self.text_of(d), color))
-            .collect()
+        let text_of = |file: &str| self.db.file(file).map(|f| f.text(&self.db).clone()).unwrap_or_default();
+        render_all(&self.checked().diagnostics, text_of, color)
     }
 
     pub fn counts(&self) -> (usize, usize) {

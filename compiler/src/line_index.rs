@@ -26,24 +26,47 @@ pub struct Utf16Pos {
 }
 
 impl LineIndex {
+    /// Lines end at `\n`, `\r\n` or a lone `\r`, as LSP counts them.
     pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        for (i, b) in bytes.iter().enumerate() {
+            let ends_line = match b {
+                b'\n' => true,
+                b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+                _ => false,
+            };
+            if ends_line {
+                starts.push(i + 1);
+            }
+        }
         LineIndex {
             starts,
             len: text.len(),
         }
     }
 
+    /// How many lines the text has (a final line break starts an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
     /// The 0-based line holding byte `offset` and that line's start. Offsets past the end
     /// clamp to the end.
-    fn line_of(&self, offset: usize) -> (usize, usize) {
+    pub fn line_of(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.len);
         let line = self
             .starts
             .partition_point(|&s| s <= offset)
             .saturating_sub(1);
         (line, self.starts.get(line).copied().unwrap_or(0))
+    }
+
+    /// Where 0-based `line` starts, and where the next one does (or the text ends): the line
+    /// with its line break.
+    pub fn line_range(&self, line: usize) -> Option<(usize, usize)> {
+        let start = *self.starts.get(line)?;
+        Some((start, self.starts.get(line + 1).copied().unwrap_or(self.len)))
     }
 
     /// `text` must be the text this index was built from. An offset inside a character counts
@@ -71,11 +94,11 @@ impl LineIndex {
         let Some(&start) = self.starts.get(pos.line as usize) else {
             return self.len;
         };
-        let end = self
-            .starts
-            .get(pos.line as usize + 1)
-            .map_or(self.len, |next| next.saturating_sub(1));
-        let line = text.get(start..end).unwrap_or("");
+        let next = self.starts.get(pos.line as usize + 1).copied().unwrap_or(self.len);
+        let line = text.get(start..next).unwrap_or("");
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let end = start + line.len();
         let mut units = 0u32;
         for (i, c) in line.char_indices() {
             if units >= pos.character {
@@ -142,6 +165,19 @@ mod tests {
         // Inside the emoji's bytes: the position of the emoji.
         let inside = text.find('😀').unwrap() + 1;
         assert_eq!(idx.line_col(text, inside).column, 8);
+    }
+
+    #[test]
+    fn every_kind_of_line_break() {
+        let text = "a\nb\r\nc\rd";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 4);
+        for (c, line) in [('a', 1), ('b', 2), ('c', 3), ('d', 4)] {
+            let at = text.find(c).unwrap();
+            assert_eq!(idx.line_col(text, at), LineCol { line, column: 1 });
+        }
+        assert_eq!(idx.offset_of_utf16(text, Utf16Pos { line: 1, character: 9 }), 3);
+        assert_eq!(idx.line_range(1), Some((2, 5)));
     }
 
     #[test]
