@@ -56,7 +56,11 @@ pub fn render_checked(path: &Path, relative: &str, text: &str) -> (Vec<String>, 
         std::fs::read_to_string(dir.join(rel)).ok()
     });
     let checked = db::checked(&db, program);
-    let text_of = |file: &str| db.file(file).map(|f| f.text(&db).clone()).unwrap_or_default();
+    let text_of = |file: &str| {
+        db.file(file)
+            .map(|f| f.text(&db).clone())
+            .unwrap_or_default()
+    };
     let rendered = offer_cli::render::render_all(&checked.diagnostics, text_of, false);
     let mut diags: Vec<_> = checked.diagnostics.iter().collect();
     diags.sort_by_key(|d| (!d.is_error(), d.file.clone(), d.primary.span.start));

@@ -2,9 +2,9 @@
 //! request, every file it imports. This and the other commands own all file IO; the compiler
 //! reads nothing itself.
 
+use crate::render::render_all;
 use offer_compiler::check::Checked;
 use offer_compiler::db::{self, Database, ProgramInput};
-use crate::render::render_all;
 use std::path::Path;
 
 /// A program read from disk and checked.
@@ -17,8 +17,21 @@ impl Loaded {
     /// Reads `path` and what it imports. An unreadable root is an error message; unreadable
     /// imports become diagnostics of the import.
     pub fn read(path: &Path) -> Result<Loaded, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        if offer_compiler::bundle::Bundle::looks_like(&bytes) {
+            return Err(format!(
+                "`{}` is a compiled bundle, not a program's source: run it with `offer run`",
+                path.display()
+            ));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "`{}` is not UTF-8 text (at byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         let mut db = Database::new();
         let root = path.to_string_lossy().replace('\\', "/");
         let program = db.program(&root, &text, &mut |p| std::fs::read_to_string(p).ok());
@@ -43,7 +56,12 @@ impl Loaded {
 
     /// Renders every diagnostic, errors first in file order, then warnings.
     pub fn render_diagnostics(&self, color: bool) -> String {
-        let text_of = |file: &str| self.db.file(file).map(|f| f.text(&self.db).clone()).unwrap_or_default();
+        let text_of = |file: &str| {
+            self.db
+                .file(file)
+                .map(|f| f.text(&self.db).clone())
+                .unwrap_or_default()
+        };
         render_all(&self.checked().diagnostics, text_of, color)
     }
 

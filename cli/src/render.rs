@@ -45,7 +45,11 @@ impl Source {
                 other => other,
             })
             .collect();
-        Source { name: name.to_string(), lines: LineIndex::new(&shown), text: shown }
+        Source {
+            name: name.to_string(),
+            lines: LineIndex::new(&shown),
+            text: shown,
+        }
     }
 
     /// `file:line:column` of a byte offset.
@@ -58,7 +62,11 @@ impl Source {
     fn shows(&self, start: usize, end: usize) -> bool {
         let (first, _) = self.lines.line_of(start);
         let (last, _) = self.lines.line_of(end);
-        (first..=last).all(|l| self.lines.line_range(l).is_some_and(|(s, e)| e - s <= LONGEST_SHOWN_LINE))
+        (first..=last).all(|l| {
+            self.lines
+                .line_range(l)
+                .is_some_and(|(s, e)| e - s <= LONGEST_SHOWN_LINE)
+        })
     }
 }
 
@@ -77,7 +85,8 @@ impl SourceCode for Source {
         let (first_line, _) = self.lines.line_of(start);
         let (last_line, _) = self.lines.line_of(last_byte);
         let from_line = first_line.saturating_sub(context_lines_before);
-        let to_line = (last_line + context_lines_after).min(self.lines.line_count().saturating_sub(1));
+        let to_line =
+            (last_line + context_lines_after).min(self.lines.line_count().saturating_sub(1));
         // With no lines of context, the contents start at the span itself, as miette's own
         // sources do; the column then says where.
         let (from, line, column) = if context_lines_before == 0 {
@@ -87,8 +96,16 @@ impl SourceCode for Source {
             let from = self.lines.line_range(from_line).map_or(0, |(s, _)| s);
             (from, from_line, 0)
         };
-        let to = self.lines.line_range(to_line).map_or(self.text.len(), |(_, end)| end).max(from);
-        let data = self.text.as_bytes().get(from..to).ok_or(MietteError::OutOfBounds)?;
+        let to = self
+            .lines
+            .line_range(to_line)
+            .map_or(self.text.len(), |(_, end)| end)
+            .max(from);
+        let data = self
+            .text
+            .as_bytes()
+            .get(from..to)
+            .ok_or(MietteError::OutOfBounds)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             data,
@@ -170,7 +187,9 @@ pub fn render_in(d: &Diagnostic, source: &Source, color: bool) -> String {
         .with_width(100)
         .with_links(false);
     let spans = std::iter::once(&d.primary).chain(&d.secondary);
-    let shown = spans.into_iter().all(|l| source.shows(l.span.start as usize, l.span.end as usize));
+    let shown = spans
+        .into_iter()
+        .all(|l| source.shows(l.span.start as usize, l.span.end as usize));
     let report = Report {
         diagnostic: d,
         source: shown.then_some(source),
@@ -178,20 +197,31 @@ pub fn render_in(d: &Diagnostic, source: &Source, color: bool) -> String {
     };
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}: {} [{}]\n", source.location(d.primary.span.start as usize), d.message, d.code);
+        out = format!(
+            "{}: {} [{}]\n",
+            source.location(d.primary.span.start as usize),
+            d.message,
+            d.code
+        );
     }
     out
 }
 
 /// Renders diagnostics of any files, errors first in file order, then warnings; `text_of`
 /// gives a file's text, and each file is indexed once however many diagnostics it has.
-pub fn render_all(diagnostics: &[Diagnostic], text_of: impl Fn(&str) -> String, color: bool) -> String {
+pub fn render_all(
+    diagnostics: &[Diagnostic],
+    text_of: impl Fn(&str) -> String,
+    color: bool,
+) -> String {
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by_key(|d| (!d.is_error(), d.file.clone(), d.primary.span.start));
     let mut sources: HashMap<&str, Source> = HashMap::new();
     let mut out = String::new();
     for d in sorted {
-        let source = sources.entry(&d.file).or_insert_with(|| Source::new(&d.file, &text_of(&d.file)));
+        let source = sources
+            .entry(&d.file)
+            .or_insert_with(|| Source::new(&d.file, &text_of(&d.file)));
         out.push_str(&render_in(d, source, color));
     }
     out
@@ -243,9 +273,17 @@ mod tests {
         // miette cannot draw a column past 65,535; such a line must not be drawn at all.
         let text = format!("let x = {}y\n", " ".repeat(70_000));
         let at = text.find('y').unwrap_or_default();
-        let d = Diagnostic::error(Code::UnknownName, "w.offer", Span::new(at, at + 1), "unknown name `y`");
+        let d = Diagnostic::error(
+            Code::UnknownName,
+            "w.offer",
+            Span::new(at, at + 1),
+            "unknown name `y`",
+        );
         let shown = render(&d, "w.offer", &text, false);
-        assert!(shown.contains("at w.offer:1:70009 (the line is too long to show)"), "{shown}");
+        assert!(
+            shown.contains("at w.offer:1:70009 (the line is too long to show)"),
+            "{shown}"
+        );
         assert!(shown.len() < 1_000, "the line itself is not printed");
     }
 
@@ -253,7 +291,12 @@ mod tests {
     fn lone_carriage_returns_end_lines() {
         let text = "schema {\r  event e { a: mony }\r}\r";
         let at = text.find("mony").unwrap_or_default();
-        let d = Diagnostic::error(Code::UnknownType, "cr.offer", Span::new(at, at + 4), "unknown type `mony`");
+        let d = Diagnostic::error(
+            Code::UnknownType,
+            "cr.offer",
+            Span::new(at, at + 4),
+            "unknown type `mony`",
+        );
         let shown = render(&d, "cr.offer", text, false);
         assert!(shown.contains("[cr.offer:2:16]"), "{shown}");
         assert!(shown.contains(" 2 │   event e { a: mony }"), "{shown}");

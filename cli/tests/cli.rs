@@ -634,3 +634,132 @@ fn eval_refuses_bad_bindings() {
         );
     }
 }
+
+// ------------------------------------------------------------------ found by a fresh-clone review
+
+#[test]
+fn run_of_a_directory_fails_instead_of_counting_a_bad_line() {
+    let dir = run_setup("run_directory");
+    std::fs::create_dir_all(dir.join("not_a_file")).unwrap();
+    let o = offer(
+        &dir,
+        ["run", "good.offer", "not_a_file", "--format", "ndjson"],
+    );
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("cannot read `not_a_file`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn run_fails_when_no_line_is_an_event() {
+    let dir = run_setup("run_nothing_read");
+    write(&dir, "junk.ndjson", "not json\n{\"type\": \"nope\"}\n");
+    let o = offer(&dir, ["run", "good.offer", "junk.ndjson"]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("no line of the input could be read as an event"));
+}
+
+#[test]
+fn run_reads_standard_input() {
+    let dir = run_setup("run_stdin");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_offer"))
+        .args(["run", "good.offer", "-"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(EVENTS.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_code(&o, 0);
+    assert_eq!(decisions(&stdout(&o)).len(), 2);
+}
+
+#[test]
+fn table_flags_on_ndjson_are_a_usage_error() {
+    let dir = run_setup("run_ndjson_flags");
+    let o = offer(
+        &dir,
+        ["run", "good.offer", "events.ndjson", "--type", "visit"],
+    );
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("--type maps the columns of a table"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_tab_delimiter_may_be_written_as_backslash_t() {
+    let dir = run_setup("run_tab");
+    write(
+        &dir,
+        "visits.txt",
+        "key\tpage\tat\nb\t/shop\t2026-03-16T00:00:00Z\n",
+    );
+    let args = [
+        "run",
+        "good.offer",
+        "visits.txt",
+        "--format",
+        "csv",
+        "--delimiter",
+        "\\t",
+    ];
+    let o = offer(
+        &dir,
+        args.iter().copied().chain([
+            "--type",
+            "visit",
+            "--key-column",
+            "key",
+            "--time-column",
+            "at",
+        ]),
+    );
+    assert_code(&o, 0);
+    assert!(summary_count(&stderr(&o), "events") == 1, "{}", stderr(&o));
+}
+
+#[test]
+fn a_bundle_is_known_by_its_content() {
+    let dir = run_setup("bundle_by_content");
+    std::fs::copy(dir.join("good.bundle"), dir.join("compiled.bin")).unwrap();
+    let o = offer(&dir, ["run", "compiled.bin", "events.ndjson"]);
+    assert_code(&o, 0);
+    assert_eq!(decisions(&stdout(&o)).len(), 2);
+    let o = offer(&dir, ["check", "good.bundle"]);
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("is a compiled bundle"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn strict_says_its_error_once_and_then_stops() {
+    let dir = run_setup("strict_once");
+    write(
+        &dir,
+        "bad.ndjson",
+        "{\"type\": \"visit\", \"key\": \"a\", \"at\": \"2026-01-01T00:00:00Z\", \"page\": 7}\n",
+    );
+    let o = offer(&dir, ["run", "good.offer", "bad.ndjson", "--strict"]);
+    assert_code(&o, 1);
+    let err = stderr(&o);
+    // Once as it happens, once among the summary's first errors; not a third time at the end.
+    assert_eq!(err.matches("expected a string").count(), 2, "{err}");
+}

@@ -79,6 +79,11 @@ impl Bundle {
         Ok(out)
     }
 
+    /// Whether `bytes` start like a bundle (whatever their state further on).
+    pub fn looks_like(bytes: &[u8]) -> bool {
+        bytes.starts_with(MAGIC)
+    }
+
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
         if bytes.get(..8) != Some(MAGIC.as_slice()) {
             return Err(BundleError::NotABundle);

@@ -41,11 +41,14 @@ pub enum Code {
     BadPolicy,
     BadTemporal,
     ReservedField,
+    BadOffer,
+    ConstantFails,
     Cycle,
     BadRegex,
     UnusedOffer,
     AlwaysFalse,
     AlwaysFails,
+    QuietHoursZone,
 }
 
 impl Code {
@@ -78,11 +81,14 @@ impl Code {
             Code::BadPolicy => "offer::check::bad_policy",
             Code::BadTemporal => "offer::check::bad_temporal",
             Code::ReservedField => "offer::check::reserved_field",
+            Code::BadOffer => "offer::check::bad_offer",
+            Code::ConstantFails => "offer::check::constant_fails",
             Code::Cycle => "offer::check::cycle",
             Code::BadRegex => "offer::check::bad_regex",
             Code::UnusedOffer => "offer::lint::unused_offer",
             Code::AlwaysFalse => "offer::lint::always_false",
             Code::AlwaysFails => "offer::lint::always_fails",
+            Code::QuietHoursZone => "offer::lint::quiet_hours_zone",
         }
     }
 }

@@ -10,7 +10,8 @@ use crate::ir::{
 };
 use crate::schema::Schema;
 use crate::types::{RecordId, Ty};
-use crate::value::{EvalError, MapKey, MapValue, Nanos, Value, ops};
+use crate::value::{EvalError, MapKey, MapValue, Nanos, RecordValue, Value, ops};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -29,6 +30,16 @@ pub trait Env {
     /// The `event` before the one being processed: its time and record.
     fn previous(&self, event: RecordId) -> Option<(Nanos, Value)>;
     fn aggregate(&self, func: AggregateFn, series: SeriesId, window: Option<Nanos>) -> Value;
+
+    /// The event being processed, borrowed, for reading its fields without copying the record.
+    fn event_record(&self) -> Option<&RecordValue> {
+        None
+    }
+
+    /// The profile, borrowed, likewise.
+    fn profile_record(&self) -> Option<&RecordValue> {
+        None
+    }
 }
 
 /// Variables bound by position and nothing else (no event, no customer): what a constant
@@ -122,6 +133,32 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         }
     }
 
+    /// Evaluates `e` without copying what it can borrow: a constant, or a present field of
+    /// the event or the profile. Operators read their operands through this, which spares the
+    /// reference counting of strings, lists and records on the hot path.
+    fn eval_cow<'v>(
+        &'v self,
+        e: &'v Expr,
+        env: &'v dyn Env,
+        locals: &mut Vec<Value>,
+    ) -> Cow<'v, Value> {
+        let record = |var: &Expr| match var.kind {
+            ExprKind::Var(Var::Event) => env.event_record(),
+            ExprKind::Var(Var::Profile) => env.profile_record(),
+            _ => None,
+        };
+        match &e.kind {
+            ExprKind::Const(v) => Cow::Borrowed(v),
+            ExprKind::Field { base, slot } if !matches!(e.ty, Ty::Optional(_)) => {
+                match record(base).and_then(|r| r.fields.get(*slot as usize)) {
+                    Some(Some(v)) => Cow::Borrowed(v),
+                    _ => Cow::Owned(self.eval_in(e, env, locals)),
+                }
+            }
+            _ => Cow::Owned(self.eval_in(e, env, locals)),
+        }
+    }
+
     fn eval_in(&self, e: &Expr, env: &dyn Env, locals: &mut Vec<Value>) -> Value {
         match &e.kind {
             ExprKind::Const(v) => v.clone(),
@@ -178,8 +215,8 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                 }
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let a = self.eval_in(lhs, env, locals);
-                let b = self.eval_in(rhs, env, locals);
+                let a = self.eval_cow(lhs, env, locals);
+                let b = self.eval_cow(rhs, env, locals);
                 binary(*op, &a, &b)
             }
             ExprKind::And(operands) => self.junction(operands, env, locals, false),

@@ -66,7 +66,10 @@ impl LineIndex {
     /// with its line break.
     pub fn line_range(&self, line: usize) -> Option<(usize, usize)> {
         let start = *self.starts.get(line)?;
-        Some((start, self.starts.get(line + 1).copied().unwrap_or(self.len)))
+        Some((
+            start,
+            self.starts.get(line + 1).copied().unwrap_or(self.len),
+        ))
     }
 
     /// `text` must be the text this index was built from. An offset inside a character counts
@@ -94,7 +97,11 @@ impl LineIndex {
         let Some(&start) = self.starts.get(pos.line as usize) else {
             return self.len;
         };
-        let next = self.starts.get(pos.line as usize + 1).copied().unwrap_or(self.len);
+        let next = self
+            .starts
+            .get(pos.line as usize + 1)
+            .copied()
+            .unwrap_or(self.len);
         let line = text.get(start..next).unwrap_or("");
         let line = line.strip_suffix('\n').unwrap_or(line);
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -176,7 +183,16 @@ mod tests {
             let at = text.find(c).unwrap();
             assert_eq!(idx.line_col(text, at), LineCol { line, column: 1 });
         }
-        assert_eq!(idx.offset_of_utf16(text, Utf16Pos { line: 1, character: 9 }), 3);
+        assert_eq!(
+            idx.offset_of_utf16(
+                text,
+                Utf16Pos {
+                    line: 1,
+                    character: 9
+                }
+            ),
+            3
+        );
         assert_eq!(idx.line_range(1), Some((2, 5)));
     }
 

@@ -39,10 +39,27 @@ impl Decision {
             key: &self.key,
             offer: program.offer(self.offer).map_or("?", |o| o.name.as_str()),
             rule: program.rule(self.rule).map_or("?", |r| r.name.as_str()),
-            score: self.score,
+            score: shown_score(self.score),
             channel: program.channel_name(self.channel),
             expires: self.expires.map(time::format_timestamp),
         };
         serde_json::to_string(&record).unwrap_or_default()
+    }
+}
+
+/// The score to nine decimal places: `0.8 × 3.0` is written `2.4`, not `2.4000000000000004`.
+/// Arbitration ranks by the exact product; only the record is rounded.
+fn shown_score(score: f64) -> f64 {
+    let rounded = (score * 1e9).round() / 1e9;
+    if rounded.is_finite() { rounded } else { score }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scores_are_written_without_binary_noise() {
+        assert_eq!(super::shown_score(0.8 * 3.0), 2.4);
+        assert_eq!(super::shown_score(1.5 * 72.114), 108.171);
+        assert_eq!(super::shown_score(1e300), 1e300);
     }
 }

@@ -10,7 +10,7 @@ use crate::stats::Stats;
 use offer_compiler::eval::Evaluator;
 use offer_compiler::ir::{ChannelId, OfferId, Program, RuleId, SeriesId};
 use offer_compiler::schema::Schema;
-use offer_compiler::value::{EvalError, Value, time};
+use offer_compiler::value::{EvalError, Value, ops, time};
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -49,8 +49,13 @@ pub struct Engine {
     series_of: Vec<Vec<SeriesId>>,
     tz_slot: Option<u32>,
     customers: HashMap<Arc<str>, CustomerState>,
+    /// Scratch for arbitration: each offer's place among an event's candidates.
+    offer_slots: Vec<u32>,
     pub stats: Stats,
 }
+
+/// No place among the candidates.
+const NONE: u32 = u32::MAX;
 
 /// One offer that a rule put forward for the event being processed.
 struct Candidate {
@@ -94,6 +99,7 @@ impl Engine {
                 list.push(i as SeriesId);
             }
         }
+        let offer_slots = vec![NONE; program.offers.len()];
         Engine {
             tz_slot: program.schema.profile_timezone_slot(),
             stats: Stats::for_program(&program),
@@ -102,6 +108,7 @@ impl Engine {
             latest_slot,
             series_of,
             customers: HashMap::new(),
+            offer_slots,
         }
     }
 
@@ -194,7 +201,14 @@ impl Engine {
             event: &record,
             now,
         };
-        let candidates = candidates(&program, &self.evaluator, &env, &mut self.stats, event);
+        let candidates = candidates(
+            &program,
+            &self.evaluator,
+            &env,
+            &mut self.stats,
+            event,
+            &mut self.offer_slots,
+        );
         let tz = self.tz_slot.and_then(|slot| match &state.profile {
             Some(Value::Record(p)) => match p.fields.get(slot as usize) {
                 Some(Some(Value::Timezone(z) | Value::String(z))) => Some(z.clone()),
@@ -262,12 +276,16 @@ fn bump(counts: &mut [u64], i: usize) {
 /// The offers of the rules that fire, eligible and deliverable, best first. An offer that
 /// several rules put forward is checked once and goes with the rule that weighs most (the
 /// first of them on a tie).
+///
+/// `slot_of` maps an offer to its place in the list being built (`NONE` for none yet); it is
+/// left as it was found, so that one buffer serves every event without a per-event clearing.
 fn candidates(
     program: &Program,
     evaluator: &Evaluator<ProgramSchema>,
     env: &EventEnv<'_>,
     stats: &mut Stats,
     event: &Event,
+    slot_of: &mut [u32],
 ) -> Vec<Candidate> {
     let mut best: Vec<(OfferId, RuleId, f64)> = Vec::new();
     for &rule_id in program.rules_for(event.ty) {
@@ -293,11 +311,22 @@ fn candidates(
             }
         }
         for &offer in &rule.offers {
-            match best.iter_mut().find(|(o, _, _)| *o == offer) {
+            let Some(slot) = slot_of.get_mut(offer as usize) else {
+                continue;
+            };
+            match best.get_mut(*slot as usize) {
                 Some(entry) if rule.weight > entry.2 => *entry = (offer, rule_id, rule.weight),
                 Some(_) => {}
-                None => best.push((offer, rule_id, rule.weight)),
+                None => {
+                    *slot = best.len() as u32;
+                    best.push((offer, rule_id, rule.weight));
+                }
             }
+        }
+    }
+    for (offer, _, _) in &best {
+        if let Some(slot) = slot_of.get_mut(*offer as usize) {
+            *slot = NONE;
         }
     }
     let mut out: Vec<Candidate> = Vec::with_capacity(best.len());
@@ -352,10 +381,21 @@ fn candidates(
                 continue;
             }
         };
+        let score = weight * value;
+        // A NaN would win every comparison and an infinity says nothing: neither ranks.
+        if !score.is_finite() {
+            let e = EvalError::Range(format!(
+                "the score {} × {} is not a finite number",
+                ops::format_double(weight),
+                ops::format_double(value)
+            ));
+            failure(stats, "`value`", &e);
+            continue;
+        }
         out.push(Candidate {
             offer: offer_id,
             rule: rule_id,
-            score: weight * value,
+            score,
         });
     }
     // Best score first; ties keep rule order, then offer order (the sort is stable).

@@ -13,6 +13,8 @@ pub enum Outcome {
     Completed,
     /// Strict mode stopped at this error.
     Stopped(String),
+    /// The file could not be read any further (an I/O error, a directory).
+    Unreadable(String),
 }
 
 pub struct Replay<'a> {
@@ -37,6 +39,7 @@ impl Replay<'_> {
                     Ok(()) => None,
                     Err(e) => Some(e.to_string()),
                 },
+                Err(e) if e.fatal => return Ok(Outcome::Unreadable(e.to_string())),
                 Err(e) => {
                     self.engine.stats.rejected += 1;
                     self.engine.stats.example(|| e.to_string());

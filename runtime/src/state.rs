@@ -6,7 +6,7 @@ use crate::series::SeriesState;
 use offer_compiler::eval::Env;
 use offer_compiler::ir::{AggregateFn, OfferId, Program, SeriesId};
 use offer_compiler::types::RecordId;
-use offer_compiler::value::{EvalError, Nanos, Value};
+use offer_compiler::value::{EvalError, Nanos, RecordValue, Value};
 use std::collections::VecDeque;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -107,6 +107,20 @@ impl Env for EventEnv<'_> {
 
     fn previous(&self, event: RecordId) -> Option<(Nanos, Value)> {
         self.kept(event).cloned()
+    }
+
+    fn event_record(&self) -> Option<&RecordValue> {
+        match self.event {
+            Value::Record(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    fn profile_record(&self) -> Option<&RecordValue> {
+        match &self.state.profile {
+            Some(Value::Record(r)) => Some(r),
+            _ => None,
+        }
     }
 
     fn aggregate(&self, func: AggregateFn, series: SeriesId, window: Option<Nanos>) -> Value {

@@ -25,7 +25,8 @@ const SHOWN_ERRORS: usize = 10;
 pub struct RunArgs {
     /// The program: an `.offer` file (checked first) or a `.bundle` from `offer compile`.
     pub program: PathBuf,
-    /// Event files, replayed one after the other.
+    /// Event files, replayed one after the other; `-` reads standard input (NDJSON unless
+    /// `--format` says otherwise).
     #[arg(required = true)]
     pub events: Vec<PathBuf>,
     /// The files' format; by default from the extension (`.ndjson`/`.jsonl`, `.csv`, `.tsv`).
@@ -33,7 +34,7 @@ pub struct RunArgs {
     pub format: Option<FormatArg>,
     /// The CSV delimiter (default `,`; `\t` for `.tsv`).
     #[arg(long)]
-    pub delimiter: Option<char>,
+    pub delimiter: Option<String>,
     /// CSV/SSV: every row is an event of this type.
     #[arg(long = "type", conflicts_with = "type_column")]
     pub event_type: Option<String>,
@@ -106,14 +107,17 @@ pub fn run(args: &RunArgs, color: bool, out: &mut dyn Write, err: &mut dyn Write
     let mut first_decisions: Vec<String> = Vec::new();
     let mut shown_errors = 0usize;
     let started = Instant::now();
-    let mut stopped = None;
+    let mut stopped = false;
     let mut done_bytes = 0u64;
     for (path, (format, mapping)) in sources {
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) => return fail(err, &format!("cannot read `{}`: {e}", path.display())),
+        let input: Box<dyn std::io::BufRead> = if is_stdin(&path) {
+            Box::new(std::io::stdin().lock())
+        } else {
+            match File::open(&path) {
+                Ok(f) => Box::new(BufReader::new(f)),
+                Err(e) => return fail(err, &format!("cannot read `{}`: {e}", path.display())),
+            }
         };
-        let input = BufReader::new(file);
         let reader = match mapping {
             None => EventReader::ndjson(input, schema.clone()),
             Some(mapping) => match EventReader::new(input, format, mapping, schema.clone()) {
@@ -168,9 +172,13 @@ pub fn run(args: &RunArgs, color: bool, out: &mut dyn Write, err: &mut dyn Write
         done_bytes += events.reader.bytes_read();
         match outcome {
             Ok(Outcome::Completed) => {}
-            Ok(Outcome::Stopped(message)) => {
-                stopped = Some(message);
+            Ok(Outcome::Stopped(_)) => {
+                stopped = true;
                 break;
+            }
+            Ok(Outcome::Unreadable(message)) => {
+                progress.finish_and_clear();
+                return fail(err, &format!("cannot read `{}`, {message}", path.display()));
             }
             Err(e) => {
                 progress.finish_and_clear();
@@ -207,23 +215,28 @@ pub fn run(args: &RunArgs, color: bool, out: &mut dyn Write, err: &mut dyn Write
             let _ = writeln!(report, "  {line}");
         }
     }
-    match stopped {
-        Some(message) => {
-            let _ = writeln!(
-                err,
-                "error: stopped at the first bad line (--strict): {message}"
-            );
-            FAILURE
-        }
-        None => 0,
+    let stats = &engine.stats;
+    if stopped {
+        let _ = writeln!(err, "error: stopped at the first bad line (--strict)");
+        return FAILURE;
     }
+    if stats.events == 0 && stats.rejected > 0 {
+        let _ = writeln!(err, "error: no line of the input could be read as an event");
+        return FAILURE;
+    }
+    0
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 /// A `.bundle`, or an `.offer` file checked now (its diagnostics printed).
 fn load_program(path: &Path, color: bool, err: &mut dyn Write) -> Result<Program, u8> {
-    if path.extension().is_some_and(|e| e == "bundle") {
-        let bytes = std::fs::read(path)
-            .map_err(|e| fail(err, &format!("cannot read `{}`: {e}", path.display())))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| fail(err, &format!("cannot read `{}`: {e}", path.display())))?;
+    // A bundle by its content, whatever its name; a `.bundle` that is not one is damaged.
+    if Bundle::looks_like(&bytes) || path.extension().is_some_and(|e| e == "bundle") {
         return Bundle::from_bytes(&bytes)
             .map(|b| b.program)
             .map_err(|e| fail(err, &format!("`{}`: {e}", path.display())));
@@ -250,24 +263,39 @@ fn source_config(args: &RunArgs, path: &Path) -> Result<(Format, Option<Mapping>
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let format = match args.format {
-        Some(f) => f,
-        None => match ext.as_str() {
-            "ndjson" | "jsonl" | "json" => FormatArg::Ndjson,
-            "csv" | "tsv" => FormatArg::Csv,
-            _ => {
-                return Err(format!(
-                    "cannot tell the format of `{}`: give --format ndjson, csv or ssv",
-                    path.display()
-                ));
-            }
-        },
-    };
-    let delimiter = match args.delimiter {
-        Some(c) if c.is_ascii() => c as u8,
-        Some(c) => {
+    let format = match (args.format, ext.as_str()) {
+        (Some(f), _) => f,
+        (None, _) if is_stdin(path) => FormatArg::Ndjson,
+        (None, "ndjson" | "jsonl" | "json") => FormatArg::Ndjson,
+        (None, "csv" | "tsv") => FormatArg::Csv,
+        (None, _) => {
             return Err(format!(
-                "the delimiter `{c}` is not a single ASCII character"
+                "cannot tell the format of `{}`: give --format ndjson, csv or ssv",
+                path.display()
+            ));
+        }
+    };
+    let table_flags = [
+        ("--type", args.event_type.is_some()),
+        ("--type-column", args.type_column.is_some()),
+        ("--key-column", args.key_column.is_some()),
+        ("--time-column", args.time_column.is_some()),
+        ("--at", args.at.is_some()),
+        ("--delimiter", args.delimiter.is_some()),
+    ];
+    if format == FormatArg::Ndjson
+        && let Some((flag, _)) = table_flags.iter().find(|(_, given)| *given)
+    {
+        return Err(format!(
+            "{flag} maps the columns of a table (csv, ssv); NDJSON lines carry their own `type`, `key` and `at`"
+        ));
+    }
+    let delimiter = match args.delimiter.as_deref() {
+        Some("\\t" | "tab" | "\t") => b'\t',
+        Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes().first().copied().unwrap_or(b','),
+        Some(d) => {
+            return Err(format!(
+                "the delimiter `{d}` is not one ASCII character (or `\\t`)"
             ));
         }
         None if ext == "tsv" => b'\t',

@@ -197,6 +197,24 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 let t = self.check_hinted(then, hint);
                 let o = self.check_hinted(otherwise, hint);
                 let ty = t.ty.join(&o.ty);
+                if ty == Ty::Dyn && !t.ty.is_dynamic() && !o.ty.is_dynamic() {
+                    let d = self
+                        .error(
+                            Code::NoOverload,
+                            t.span,
+                            format!(
+                                "the branches of `? :` are {} and {}",
+                                self.show(&t.ty),
+                                self.show(&o.ty)
+                            ),
+                        )
+                        .with_label(format!("this is {}", self.show(&t.ty)))
+                        .with_secondary(o.span, format!("this is {}", self.show(&o.ty)))
+                        .with_help(
+                            "both branches need one type: convert one, or wrap both in `dyn(...)`",
+                        );
+                    self.report(d);
+                }
                 node(
                     ExprKind::Cond {
                         cond: Box::new(c),
@@ -358,6 +376,9 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
     }
 
     fn unknown_name(&mut self, name: &str, span: Span, hint: Option<&Ty>) {
+        if self.ctx.broken.schema || self.ctx.broken.constants.contains(name) {
+            return;
+        }
         let mut candidates: Vec<String> = Vec::new();
         candidates.extend(self.scope.locals.iter().map(|(n, _)| n.clone()));
         candidates.extend(self.scope.bindings.iter().map(|(n, _)| n.clone()));
@@ -383,6 +404,16 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             .error(Code::UnknownName, span, format!("unknown name `{name}`"))
             .with_label("not defined here");
         d.help = did_you_mean(name, candidates.iter().map(String::as_str));
+        if d.help.is_none()
+            && let Some(Ty::Enum(id)) = hint
+            && let Some(def) = self.ctx.schema.enum_def(*id)
+        {
+            d.help = Some(format!(
+                "the variants of `{}` are {}",
+                def.name,
+                list_names(&def.variants)
+            ));
+        }
         if d.help.is_none()
             && let Some(owner) = self
                 .ctx

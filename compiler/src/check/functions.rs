@@ -838,6 +838,7 @@ fn matches(ch: &mut ExprChecker<'_, '_>, mut args: Vec<ir::Expr>, span: Span) ->
                         .with_label(regex_reason(&e.to_string()))
                         .with_help("patterns use RE2 syntax; there are no backreferences or look-arounds");
                         ch.report(d);
+                        return error_expr(span);
                     }
                     let pattern = pattern.clone();
                     node(

@@ -181,10 +181,26 @@ fn declare_offers<'a>(
 
 /// Checks one expression in `scope`, folds it, and reports sub-expressions that always fail.
 fn expression(ctx: &mut Ctx<'_>, file: usize, scope: Scope, e: &ast::Expr) -> ir::Expr {
+    let (folded, failures) = checked_and_folded(ctx, file, scope, e);
+    warn_failures(ctx, file, failures);
+    folded
+}
+
+/// Checks and folds one expression; also returns where it always fails.
+fn checked_and_folded(
+    ctx: &mut Ctx<'_>,
+    file: usize,
+    scope: Scope,
+    e: &ast::Expr,
+) -> (ir::Expr, Vec<fold::AlwaysFails>) {
     let mut checker = ExprChecker { ctx, file, scope };
     let checked = checker.check(e);
     let mut failures = Vec::new();
     let folded = fold::fold_reporting(checked, &ctx.schema, &mut failures);
+    (folded, failures)
+}
+
+fn warn_failures(ctx: &mut Ctx<'_>, file: usize, failures: Vec<fold::AlwaysFails>) {
     for f in failures {
         let d = Diagnostic::warning(
             Code::AlwaysFails,
@@ -195,7 +211,6 @@ fn expression(ctx: &mut Ctx<'_>, file: usize, scope: Scope, e: &ast::Expr) -> ir
         .with_label(f.error);
         ctx.push(d);
     }
-    folded
 }
 
 pub(super) fn check_constant(
@@ -203,12 +218,28 @@ pub(super) fn check_constant(
     file: usize,
     decl: &ast::LetDecl,
 ) -> Option<(Value, Ty)> {
-    let checked = expression(ctx, file, Scope::constant(), &decl.value);
+    let (checked, failures) = checked_and_folded(ctx, file, Scope::constant(), &decl.value);
     if checked.ty == Ty::Error {
         return None;
     }
     match checked.as_const() {
-        Some(v) => Some((v.clone(), checked.ty.clone())),
+        // A constant that is an error is no constant: say where it fails, once.
+        Some(Value::Error(e)) => {
+            let span = failures.first().map_or(decl.value.span, |f| f.span);
+            let d = Diagnostic::error(
+                Code::ConstantFails,
+                ctx.file_name(file),
+                span,
+                format!("`{}` always fails", decl.name.name),
+            )
+            .with_label(e.to_string());
+            ctx.push(d);
+            None
+        }
+        Some(v) => {
+            warn_failures(ctx, file, failures);
+            Some((v.clone(), checked.ty.clone()))
+        }
         None => {
             let d = Diagnostic::error(
                 Code::NotConstant,
@@ -291,7 +322,18 @@ fn check_offer(ctx: &mut Ctx<'_>, file: usize, decl: &ast::OfferDecl) -> ir::Off
                     Ty::Duration,
                     "a duration such as `7d`",
                 ) {
-                    offer.valid_for = Some(d);
+                    if d > 0 {
+                        offer.valid_for = Some(d);
+                    } else {
+                        let d = Diagnostic::error(
+                            Code::BadOffer,
+                            fname,
+                            prop.value.span,
+                            "an offer must be valid for longer than zero",
+                        )
+                        .with_help("leave `valid_for` out for an offer that does not expire");
+                        ctx.push(d);
+                    }
                 }
             }
             "channels" => offer.channels = channels(ctx, file, &prop.value),
@@ -426,6 +468,11 @@ fn channels(ctx: &mut Ctx<'_>, file: usize, e: &ast::Expr) -> Vec<ChannelId> {
         ctx.push(d);
         return Vec::new();
     };
+    if items.is_empty() {
+        let d = Diagnostic::error(Code::BadOffer, fname, e.span, "an offer needs at least one channel")
+            .with_help("list where it may be sent, as in `[app, sms]`, or leave `channels` out for any channel");
+        ctx.push(d);
+    }
     let mut out = Vec::new();
     for item in items {
         let ast::ExprKind::Ident {
@@ -454,6 +501,7 @@ fn channels(ctx: &mut Ctx<'_>, file: usize, e: &ast::Expr) -> Vec<ChannelId> {
                 ctx.push(d);
             }
             Some(i) => out.push(i as ChannelId),
+            None if ctx.broken.channels.contains(name) => {}
             None => {
                 let mut d = Diagnostic::error(
                     Code::UnknownChannel,
@@ -492,6 +540,7 @@ fn check_rule(ctx: &mut Ctx<'_>, file: usize, decl: &ast::RuleDecl) -> Option<ir
                 ctx.push(d);
             }
             Some(&id) => offers.push(id),
+            None if ctx.broken.offers.contains(&o.name) => {}
             None => {
                 let names: Vec<String> = ctx.offers.keys().cloned().collect();
                 let mut d = Diagnostic::error(
@@ -607,6 +656,7 @@ fn check_policy(ctx: &mut Ctx<'_>, items: &[(usize, &Item)]) -> ContactPolicy {
             continue;
         }
         first = Some(decl.name.span);
+        let quiet_before = policy.quiet_hours.len();
         for q in &decl.quiet_hours {
             if q.start_minute == q.end_minute {
                 let d = Diagnostic::error(
@@ -623,6 +673,11 @@ fn check_policy(ctx: &mut Ctx<'_>, items: &[(usize, &Item)]) -> ContactPolicy {
                 end_minute: q.end_minute,
             });
         }
+        if policy.quiet_hours.len() > quiet_before
+            && let Some(q) = decl.quiet_hours.first()
+        {
+            lint_quiet_hours_zone(ctx, *file, q.span);
+        }
         for cap in &decl.caps {
             if let Some(c) = check_cap(ctx, *file, cap) {
                 policy.caps.push(c);
@@ -630,6 +685,36 @@ fn check_policy(ctx: &mut Ctx<'_>, items: &[(usize, &Item)]) -> ContactPolicy {
         }
     }
     policy
+}
+
+/// Quiet hours are kept in the customer's time zone: the profile's `timezone` field. Say so when
+/// there is none (UTC is used) or several (the first is used).
+fn lint_quiet_hours_zone(ctx: &mut Ctx<'_>, file: usize, span: Span) {
+    let profile = ctx.schema.profile.and_then(|p| ctx.schema.record(p));
+    let zones: Vec<String> = profile
+        .map(|p| {
+            p.fields
+                .iter()
+                .filter(|f| f.ty == Ty::Timezone || f.ty == Ty::optional(Ty::Timezone))
+                .map(|f| f.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let fname = ctx.file_name(file);
+    let d = match zones.as_slice() {
+        [] => Diagnostic::warning(Code::QuietHoursZone, fname, span, "quiet hours are kept in UTC")
+            .with_label("no customer time zone")
+            .with_help("give the profile a field such as `tz: timezone` to keep them in each customer's local time"),
+        [_] => return,
+        [first, ..] => Diagnostic::warning(
+            Code::QuietHoursZone,
+            fname,
+            span,
+            format!("quiet hours are kept in `{first}`, the first time zone of the profile"),
+        )
+        .with_help(format!("the profile has {} `timezone` fields", zones.len())),
+    };
+    ctx.push(d);
 }
 
 fn check_cap(ctx: &mut Ctx<'_>, file: usize, cap: &ast::CapDecl) -> Option<ir::Cap> {
@@ -643,6 +728,7 @@ fn check_cap(ctx: &mut Ctx<'_>, file: usize, cap: &ast::CapDecl) -> Option<ir::C
         "offer" => Some(CapScope::Offer),
         "customer" => Some(CapScope::Customer),
         name if Some(name) == profile_name.as_deref() => Some(CapScope::Customer),
+        _ if ctx.broken.schema => None,
         name => {
             let mut options = vec!["offer".to_string(), "customer".to_string()];
             options.extend(profile_name.clone());
@@ -695,6 +781,9 @@ fn lint_unused_offers(
     offers: &[(usize, &ast::OfferDecl)],
     items: &[(usize, &Item)],
 ) {
+    if ctx.broken.rules {
+        return;
+    }
     for (file, decl) in offers {
         let used = items.iter().any(|(_, item)| {
             matches!(item, Item::Rule(r) if r.offers.iter().any(|o| o.name == decl.name.name))

@@ -16,7 +16,7 @@ use crate::syntax::ast::{Item, LetDecl};
 use crate::syntax::parse::ParsedFile;
 use crate::types::{RecordId, Ty};
 use crate::value::{Nanos, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One file of a program, parsed.
 #[derive(Clone, Copy, Debug)]
@@ -67,6 +67,8 @@ pub fn check_program(modules: &[Module<'_>]) -> Checked {
 /// being derived, and the diagnostics so far.
 pub(crate) struct Ctx<'a> {
     modules: &'a [Module<'a>],
+    /// What items that did not parse would have declared.
+    pub broken: Broken,
     pub diagnostics: Vec<Diagnostic>,
     pub schema: Schema,
     pub channels: Vec<String>,
@@ -79,6 +81,43 @@ enum Constant<'a> {
     Pending { file: usize, decl: &'a LetDecl },
     InProgress,
     Done(Option<(Value, Ty)>),
+}
+
+/// The declarations lost with the items that did not parse. Their syntax errors are reported;
+/// the uses of what they declared are not, so that one missing `}` is one error.
+#[derive(Default)]
+pub(crate) struct Broken {
+    /// A `schema` item is broken: any event, field or name may have been declared there.
+    pub schema: bool,
+    /// A `rule` item is broken: any offer may have been recommended there.
+    pub rules: bool,
+    pub offers: HashSet<String>,
+    pub constants: HashSet<String>,
+    pub channels: HashSet<String>,
+}
+
+impl Broken {
+    fn of(modules: &[Module<'_>]) -> Broken {
+        let mut broken = Broken::default();
+        for item in modules.iter().flat_map(|m| &m.parsed.broken) {
+            let name = item.name.clone().unwrap_or_default();
+            match item.keyword.as_str() {
+                "schema" => broken.schema = true,
+                "rule" => broken.rules = true,
+                "offer" => {
+                    broken.offers.insert(name);
+                }
+                "let" => {
+                    broken.constants.insert(name);
+                }
+                "channel" => {
+                    broken.channels.insert(name);
+                }
+                _ => {}
+            }
+        }
+        broken
+    }
 }
 
 #[derive(Default)]
@@ -121,6 +160,7 @@ impl<'a> Ctx<'a> {
     fn new(modules: &'a [Module<'a>]) -> Ctx<'a> {
         Ctx {
             modules,
+            broken: Broken::of(modules),
             diagnostics: Vec::new(),
             schema: Schema::default(),
             channels: Vec::new(),
@@ -244,6 +284,9 @@ impl<'a> Ctx<'a> {
     ) -> Option<RecordId> {
         if let Some((id, _)) = self.schema.record_by_name(&ident.name) {
             return Some(id);
+        }
+        if self.broken.schema {
+            return None;
         }
         let names: Vec<String> = self
             .schema

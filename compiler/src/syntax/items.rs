@@ -122,12 +122,24 @@ impl Nesting {
     }
 }
 
+/// Declarations whose item ends at the `}` that closes their first `{`: what follows on the
+/// same level is not theirs.
+fn ends_at_its_brace(keyword: &str) -> bool {
+    matches!(keyword, "schema" | "offer" | "rule" | "policy")
+}
+
 pub fn split_items(text: &str) -> Split {
     let mut items: Vec<ItemText> = Vec::new();
     let mut stray: Vec<Span> = Vec::new();
     let mut bad_tokens = Vec::new();
     let mut nesting = Nesting::new();
     let mut current: Option<ItemText> = None;
+    // Whether the current item is a braced one, and whether its braces have closed: text after
+    // that is stray, so that a misspelt keyword (`rules r { ... }`) or an extra `}` costs no
+    // valid item before it.
+    let mut braced = false;
+    let mut closed = false;
+    let mut after_stray_gap = true;
     let mut lexer = Token::lexer(text);
     while let Some(token) = lexer.next() {
         let range = lexer.span();
@@ -146,23 +158,38 @@ pub fn split_items(text: &str) -> Split {
                     span,
                     too_deep_at: None,
                 });
+                braced = ends_at_its_brace(text.get(range).unwrap_or(""));
+                closed = false;
+                after_stray_gap = true;
                 continue;
             }
             Ok(Token::LineComment | Token::BlockComment) => continue,
-            Ok(token) => nesting.token(token),
-            Err(()) => bad_tokens.push(span),
-        }
-        match current.as_mut() {
-            Some(item) => {
-                item.span.end = span.end;
-                if nesting.depth() > MAX_NESTING && item.too_deep_at.is_none() {
-                    item.too_deep_at = Some(span);
+            Ok(token) => {
+                if let Some(item) = current.as_mut().filter(|_| !closed) {
+                    nesting.token(token);
+                    item.span.end = span.end;
+                    if nesting.depth() > MAX_NESTING && item.too_deep_at.is_none() {
+                        item.too_deep_at = Some(span);
+                    }
+                    closed = braced && token == Token::Close && nesting.brackets() == 0;
+                    continue;
                 }
             }
-            None => match stray.last_mut() {
-                Some(last) => *last = last.to(span),
-                None => stray.push(span),
-            },
+            Err(()) => bad_tokens.push(span),
+        }
+        if current.is_some() && !closed {
+            // An unreadable token inside an item is the item's; its parse reports it.
+            if let Some(item) = current.as_mut() {
+                item.span.end = span.end;
+            }
+            continue;
+        }
+        match stray.last_mut() {
+            Some(last) if !after_stray_gap => *last = last.to(span),
+            _ => {
+                stray.push(span);
+                after_stray_gap = false;
+            }
         }
     }
     if let Some(item) = current.take() {
@@ -173,6 +200,18 @@ pub fn split_items(text: &str) -> Split {
         stray,
         bad_tokens,
     }
+}
+
+/// The first stretch the lexer cannot read in a lone expression (an unterminated string).
+pub fn first_bad_token(text: &str) -> Option<Span> {
+    let mut lexer = Token::lexer(text);
+    while let Some(token) = lexer.next() {
+        if token.is_err() {
+            let r = lexer.span();
+            return Some(Span::new(r.start, r.end));
+        }
+    }
+    None
 }
 
 /// Nesting check for a lone expression (`offer eval`), with the same limit as items.

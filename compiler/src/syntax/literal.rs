@@ -54,8 +54,20 @@ pub fn money(text: &str) -> Result<Money, String> {
     let (Some(amount), Some(code)) = (parts.next(), parts.next()) else {
         return Err(format!("invalid money literal `{text}`"));
     };
-    let currency = Currency::parse(code)
-        .ok_or_else(|| format!("`{code}` is not an ISO 4217 currency code"))?;
+    let upper = code.to_ascii_uppercase();
+    let currency = match Currency::parse(code) {
+        Some(c) => c,
+        None if upper != code && Currency::parse(&upper).is_some() => {
+            return Err(format!(
+                "currency codes are upper case: write `{amount} {upper}`"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "`{code}` is not an ISO 4217 currency code such as `EUR` or `USD`"
+            ));
+        }
+    };
     Money::parse_amount(amount, currency)
         .ok_or_else(|| format!("money amount `{amount}` needs at most six decimals and must fit"))
 }

@@ -24,6 +24,29 @@ pub const MAX_EXPR_DEPTH: u32 = 250;
 pub struct ParsedFile {
     pub items: Vec<Item>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Items that did not parse, so that checking can stay quiet about what they would have
+    /// declared instead of reporting every use of it.
+    pub broken: Vec<BrokenItem>,
+}
+
+/// What is known of an item that did not parse: its keyword and, when it got that far, its
+/// name (`offer Boost { ...` is a broken offer named `Boost`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokenItem {
+    pub keyword: String,
+    pub name: Option<String>,
+}
+
+impl BrokenItem {
+    fn of(slice: &str) -> BrokenItem {
+        let mut words = slice
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty());
+        BrokenItem {
+            keyword: words.next().unwrap_or_default().to_string(),
+            name: words.next().map(str::to_string),
+        }
+    }
 }
 
 /// Parses a whole file. `file` is the id diagnostics carry.
@@ -37,31 +60,21 @@ pub fn parse_file(file: &str, text: &str) -> ParsedFile {
     } = items::split_items(text);
     let mut out = ParsedFile::default();
     for span in stray {
-        out.diagnostics.push(
-            Diagnostic::error(Code::StrayText, file, span, "expected a declaration")
-                .with_label("not part of any item")
-                .with_help(
-                    "a file holds `import`, `schema`, `offer`, `rule`, `policy`, `channel` and `let` items",
-                ),
-        );
+        out.diagnostics.push(stray_text(file, text, span));
     }
     for item in &items {
         let slice = text.get(item.span.range()).unwrap_or("");
         if let Some(at) = item.too_deep_at {
             out.diagnostics.push(too_deep(file, at));
+            out.broken.push(BrokenItem::of(slice));
             continue;
         }
         if let Some(bad) = bad_tokens
             .iter()
             .find(|b| item.span.start <= b.start && b.end <= item.span.end)
         {
-            out.diagnostics.push(
-                Diagnostic::error(Code::Syntax, file, *bad, "unterminated string literal")
-                    .with_label("this string has no closing quote")
-                    .with_help(
-                        "close the string on the same line, or use `\"\"\"` for several lines",
-                    ),
-            );
+            out.diagnostics.push(unterminated(file, *bad));
+            out.broken.push(BrokenItem::of(slice));
             continue;
         }
         let mut builder = Builder::new(file, item.span.start as usize);
@@ -71,9 +84,12 @@ pub fn parse_file(file: &str, text: &str) -> ParsedFile {
                     out.items.push(parsed);
                 }
             }
-            Err(e) => builder
-                .diags
-                .push(pest_error(file, item.span.start as usize, slice, &e)),
+            Err(e) => {
+                builder
+                    .diags
+                    .push(pest_error(file, item.span.start as usize, slice, &e));
+                out.broken.push(BrokenItem::of(slice));
+            }
         }
         out.diagnostics.append(&mut builder.diags);
     }
@@ -85,6 +101,9 @@ pub fn parse_expression(file: &str, text: &str) -> (Option<Expr>, Vec<Diagnostic
     pest::set_error_detail(true);
     if let Some(at) = items::expression_too_deep(text) {
         return (None, vec![too_deep(file, at)]);
+    }
+    if let Some(bad) = items::first_bad_token(text) {
+        return (None, vec![unterminated(file, bad)]);
     }
     let mut builder = Builder::new(file, 0);
     let expr = match OfferParser::parse(Rule::expr_input, text) {
@@ -98,6 +117,85 @@ pub fn parse_expression(file: &str, text: &str) -> (Option<Expr>, Vec<Diagnostic
         }
     };
     (expr, builder.diags)
+}
+
+/// The grammar's `reserved` words: CEL's literals and reserved words, and the rule clauses.
+const RESERVED: [&str; 25] = [
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+    "and",
+    "then",
+    "where",
+    "when",
+];
+
+const DECLARATIONS: [&str; 7] = [
+    "import", "schema", "offer", "rule", "policy", "channel", "let",
+];
+
+/// Text outside every item: a misspelt declaration keyword, a `}` too many, or words.
+fn stray_text(file: &str, text: &str, span: Span) -> Diagnostic {
+    let stray = text.get(span.range()).unwrap_or("");
+    let first_word: String = stray
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let first = span.start as usize;
+    let head = |len: usize| Span::new(first, first + len.max(1).min(stray.len().max(1)));
+    if let Some(suggestion) = (!first_word.is_empty())
+        .then(|| crate::diagnostic::did_you_mean(&first_word, DECLARATIONS))
+        .flatten()
+    {
+        return Diagnostic::error(
+            Code::StrayText,
+            file,
+            head(first_word.len()),
+            format!("unknown declaration `{first_word}`"),
+        )
+        .with_label("not a declaration keyword")
+        .with_help(suggestion);
+    }
+    if stray.starts_with('}') {
+        return Diagnostic::error(
+            Code::StrayText,
+            file,
+            head(1),
+            "unexpected `}`: no item is open here",
+        )
+        .with_label("one `}` too many")
+        .with_help("remove it, or check the braces of the item before it");
+    }
+    Diagnostic::error(Code::StrayText, file, span, "expected a declaration")
+        .with_label("not part of any item")
+        .with_help(
+            "a file holds `import`, `schema`, `offer`, `rule`, `policy`, `channel` and `let` items",
+        )
+}
+
+/// The lexer reads every character but an opening quote without its closing one.
+fn unterminated(file: &str, at: Span) -> Diagnostic {
+    Diagnostic::error(Code::Syntax, file, at, "unterminated string literal")
+        .with_label("this string has no closing quote")
+        .with_help("close the string on the same line, or use `\"\"\"` for several lines")
 }
 
 fn too_deep(file: &str, at: Span) -> Diagnostic {
@@ -234,6 +332,16 @@ impl<'f> Builder<'f> {
                 let span = self.span(&field);
                 let mut parts = field.into_inner();
                 let name = self.ident(parts.next()?);
+                if RESERVED.contains(&name.name.as_str()) {
+                    let d = Diagnostic::error(
+                        Code::Syntax,
+                        self.file,
+                        name.span,
+                        format!("`{}` is a reserved word and cannot name a field", name.name),
+                    )
+                    .with_help("pick another name, such as `when_at` or `kind`");
+                    self.diags.push(d);
+                }
                 let ty = self.type_expr(parts.next()?)?;
                 Some(FieldDecl { name, ty, span })
             })

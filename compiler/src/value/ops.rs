@@ -148,7 +148,7 @@ fn money(micros: Option<i64>, like: &Money) -> Result<Value, EvalError> {
     let currency = like.currency;
     micros
         .map(|micros| Value::Money(Money { micros, currency }))
-        .ok_or(EvalError::Overflow)
+        .ok_or_else(|| EvalError::Range("the amount is too large for money".into()))
 }
 
 fn money_sum(x: &Money, y: &Money, op: fn(i64, i64) -> Option<i64>) -> Result<Value, EvalError> {
@@ -1123,6 +1123,10 @@ mod tests {
         error(EvalError::Overflow)
     }
 
+    fn money_overflow() -> Value {
+        error(EvalError::Range("the amount is too large for money".into()))
+    }
+
     fn no_overload() -> Value {
         error(EvalError::NoSuchOverload(String::new()))
     }
@@ -1319,12 +1323,17 @@ mod tests {
             (add, eur("9.99"), eur("0.01"), eur("10")),
             (add, eur("1"), usd.clone(), invalid()),
             (add, eur("1"), i(1), no_overload()),
-            (add, eur("9000000000000"), eur("9000000000000"), overflow()),
+            (
+                add,
+                eur("9000000000000"),
+                eur("9000000000000"),
+                money_overflow(),
+            ),
             (sub, eur("10"), eur("0.01"), eur("9.99")),
             (sub, eur("1"), usd.clone(), invalid()),
             (mul, eur("9.99"), i(3), eur("29.97")),
             (mul, i(-2), eur("1.5"), eur("-3")),
-            (mul, eur("9000000000000"), i(2), overflow()),
+            (mul, eur("9000000000000"), i(2), money_overflow()),
             (mul, eur("9.99"), d(0.9), eur("8.991")),
             (mul, d(0.1), eur("9.99"), eur("0.999")),
             // Half to even at the micro-unit, from the double's exact value.
@@ -1338,7 +1347,7 @@ mod tests {
             (mul, eur("1"), d(5e-324), eur("0")),
             (mul, eur("1"), d(-0.0), eur("0")),
             (mul, eur("1"), d(1e12), eur("1000000000000")),
-            (mul, eur("1"), d(1e300), overflow()),
+            (mul, eur("1"), d(1e300), money_overflow()),
             (mul, eur("0"), d(1e300), eur("0")),
             (mul, eur("-1"), d(-2.5), eur("2.5")),
             (mul, eur("1"), d(f64::INFINITY), range()),
@@ -1358,8 +1367,8 @@ mod tests {
             micros: i64::MIN,
             currency: Currency::parse("EUR").unwrap(),
         });
-        check(&neg(&min), &overflow(), "-MIN money");
-        check(&div(&min, &i(-1)), &overflow(), "MIN money / -1");
+        check(&neg(&min), &money_overflow(), "-MIN money");
+        check(&div(&min, &i(-1)), &money_overflow(), "MIN money / -1");
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub struct IngestError {
     /// The field (or column) at fault, as a path such as `address.city` or `items[2]`.
     pub field: Option<String>,
     pub message: String,
+    /// The file cannot be read any further (an I/O error), as opposed to one bad line.
+    pub fatal: bool,
 }
 
 impl fmt::Display for IngestError {
@@ -43,6 +45,7 @@ impl Problem {
             line,
             field: self.field,
             message: self.message,
+            fatal: false,
         }
     }
 }

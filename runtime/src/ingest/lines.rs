@@ -14,6 +14,7 @@ pub(crate) fn io_error(line: u64, e: &std::io::Error) -> IngestError {
         line,
         field: None,
         message: format!("cannot read the file: {e}"),
+        fatal: true,
     }
 }
 
@@ -67,6 +68,7 @@ impl<R: BufRead> Lines<R> {
                 "the line is not valid UTF-8 (at byte {})",
                 e.valid_up_to() + 1
             ),
+            fatal: false,
         })
     }
 }

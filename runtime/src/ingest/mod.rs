@@ -5,6 +5,7 @@ mod convert;
 mod error;
 mod lines;
 mod ndjson;
+mod strict_json;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -100,6 +101,7 @@ fn csv_error(line: u64, e: &csv::Error) -> IngestError {
         line,
         field: None,
         message,
+        fatal: true,
     }
 }
 
@@ -163,6 +165,7 @@ fn no_header() -> IngestError {
         line: 1,
         field: None,
         message: "the file is empty; expected a header line".to_owned(),
+        fatal: false,
     }
 }
 

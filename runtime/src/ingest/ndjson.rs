@@ -2,6 +2,7 @@
 
 use super::convert::{TIMESTAMP_EXAMPLE, fill_profile_key, record_from_json};
 use super::error::{IngestError, Problem, shown, unknown};
+use super::strict_json;
 use crate::event::Event;
 use offer_compiler::schema::Schema;
 use offer_compiler::types::RecordId;
@@ -17,7 +18,7 @@ pub(crate) fn parse_line(schema: &Schema, text: &str, line: u64) -> Result<Event
 }
 
 fn parse(schema: &Schema, text: &str, line: u64) -> Result<Event, Problem> {
-    let json: Json = serde_json::from_str(text).map_err(|e| Problem::new(None, json_error(&e)))?;
+    let json: Json = strict_json::from_str(text).map_err(|e| Problem::new(None, json_error(&e)))?;
     let Json::Object(members) = &json else {
         return Err(Problem::new(
             None,
