@@ -1044,7 +1044,33 @@ fn pest_error(file: &str, offset: usize, text: &str, e: &pest::error::Error<Rule
             }
         }
     };
-    diagnostic.with_label("here")
+    let diagnostic = diagnostic.with_label("here");
+    // A hint about the very token found says more than one about the item's shape.
+    match hint_for(found) {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
+    }
+}
+
+/// What a writer of other languages probably meant by a token CEL spells differently.
+fn hint_for(found: &str) -> Option<String> {
+    Some(match found {
+        "=" => "to compare, write `==`; a `let` binds with `=` at the top level only".to_string(),
+        "or" | "OR" => "write `||` for \"or\"".to_string(),
+        "AND" | "&" => {
+            "write `&&` for \"and\" (a rule's conditions may also be joined by `and`)".to_string()
+        }
+        "not" | "NOT" => "write `!` for \"not\"".to_string(),
+        "|" => "write `||` for \"or\"".to_string(),
+        c if c
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_ascii() && c.is_alphanumeric()) =>
+        {
+            "names are made of ASCII letters, digits and `_`".to_string()
+        }
+        _ => return None,
+    })
 }
 
 const EXPRESSION: &str = "an expression";
