@@ -169,9 +169,28 @@ impl Engine {
                     let Some(plan) = program.state.series.get(id as usize) else {
                         continue;
                     };
-                    let admitted = match &plan.filter {
-                        None => true,
-                        Some(f) => self.evaluator.eval_bool(f, &env).unwrap_or(false),
+                    let admitted = match plan
+                        .filter
+                        .as_ref()
+                        .map(|f| self.evaluator.eval_bool(f, &env))
+                    {
+                        None | Some(Ok(true)) => true,
+                        Some(Ok(false)) => false,
+                        // The event stays out of the series, and the error is counted.
+                        Some(Err(e)) => {
+                            self.stats.filter_errors += 1;
+                            let name = program
+                                .schema
+                                .record(plan.event)
+                                .map_or("?", |r| r.name.as_str());
+                            self.stats.example(|| {
+                                format!(
+                                    "line {}, customer `{}`, a `{name} where ...` filter: {e}",
+                                    event.line, event.key
+                                )
+                            });
+                            false
+                        }
                     };
                     if !admitted {
                         continue;

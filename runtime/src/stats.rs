@@ -28,6 +28,8 @@ pub struct Stats {
     pub undeliverable: u64,
     /// `eligible`, `deliverable` or `value` of an offer ended in an error.
     pub offer_errors: u64,
+    /// The filter of a windowed aggregate (`count(E where ...)`) ended in an error.
+    pub filter_errors: u64,
     pub suppressed_quiet_hours: u64,
     pub suppressed_caps: u64,
     /// Candidates left without a free channel in their event.
@@ -48,7 +50,11 @@ impl Stats {
     }
 
     pub fn errors(&self) -> u64 {
-        self.rejected + self.out_of_order + self.rule_errors.iter().sum::<u64>() + self.offer_errors
+        self.rejected
+            + self.out_of_order
+            + self.rule_errors.iter().sum::<u64>()
+            + self.offer_errors
+            + self.filter_errors
     }
 
     pub fn suppressed(&self) -> u64 {
@@ -104,12 +110,13 @@ impl Stats {
         let rule_errors: u64 = self.rule_errors.iter().sum();
         let _ = writeln!(
             out,
-            "errors      {:>12}   (rejected lines {}, out of order {}, rules {}, offers {})",
+            "errors      {:>12}   (rejected lines {}, out of order {}, rules {}, offers {}, filters {})",
             group(self.errors()),
             group(self.rejected),
             group(self.out_of_order),
             group(rule_errors),
-            group(self.offer_errors)
+            group(self.offer_errors),
+            group(self.filter_errors)
         );
         let width = program
             .rules
