@@ -62,9 +62,10 @@ pub fn render_checked(path: &Path, relative: &str, text: &str) -> (Vec<String>, 
             .unwrap_or_default()
     };
     let rendered = offer_cli::render::render_all(&checked.diagnostics, text_of, false);
-    let mut diags: Vec<_> = checked.diagnostics.iter().collect();
-    diags.sort_by_key(|d| (!d.is_error(), d.file.clone(), d.primary.span.start));
-    let codes = diags.iter().map(|d| d.code.to_string()).collect();
+    let codes = offer_cli::render::in_order(&checked.diagnostics)
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect();
     (codes, rendered)
 }
 

@@ -19,6 +19,11 @@ impl Loaded {
     pub fn read(path: &Path) -> Result<Loaded, String> {
         let bytes =
             std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        Loaded::from_bytes(path, bytes)
+    }
+
+    /// A program whose root file `path` was already read as `bytes`.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, String> {
         if offer_compiler::bundle::Bundle::looks_like(&bytes) {
             return Err(format!(
                 "`{}` is a compiled bundle, not a program's source: run it with `offer run`",
@@ -45,7 +50,16 @@ impl Loaded {
         color: bool,
         err: &mut dyn std::io::Write,
     ) -> Result<Loaded, u8> {
-        let loaded = Loaded::read(path).map_err(|message| crate::commands::fail(err, &message))?;
+        Loaded::reporting(Loaded::read(path), color, err)
+    }
+
+    /// Writes the diagnostics of a loaded program to `err`, or why it could not be loaded.
+    pub fn reporting(
+        loaded: Result<Loaded, String>,
+        color: bool,
+        err: &mut dyn std::io::Write,
+    ) -> Result<Loaded, u8> {
+        let loaded = loaded.map_err(|message| crate::commands::fail(err, &message))?;
         let _ = write!(err, "{}", loaded.render_diagnostics(color));
         Ok(loaded)
     }

@@ -207,6 +207,13 @@ pub fn render_in(d: &Diagnostic, source: &Source, color: bool) -> String {
     out
 }
 
+/// The order diagnostics are shown in: errors first, each kind by file and position.
+pub fn in_order(diagnostics: &[Diagnostic]) -> Vec<&Diagnostic> {
+    let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
+    sorted.sort_by_key(|d| (!d.is_error(), d.file.clone(), d.primary.span.start));
+    sorted
+}
+
 /// Renders diagnostics of any files, errors first in file order, then warnings; `text_of`
 /// gives a file's text, and each file is indexed once however many diagnostics it has.
 pub fn render_all(
@@ -214,11 +221,9 @@ pub fn render_all(
     text_of: impl Fn(&str) -> String,
     color: bool,
 ) -> String {
-    let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
-    sorted.sort_by_key(|d| (!d.is_error(), d.file.clone(), d.primary.span.start));
     let mut sources: HashMap<&str, Source> = HashMap::new();
     let mut out = String::new();
-    for d in sorted {
+    for d in in_order(diagnostics) {
         let source = sources
             .entry(&d.file)
             .or_insert_with(|| Source::new(&d.file, &text_of(&d.file)));

@@ -368,18 +368,9 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
     ) -> Value {
         let mut error: Option<Value> = None;
         for operand in operands {
-            match self.eval_in(operand, env, locals) {
-                Value::Bool(b) if b == absorbing => return Value::Bool(absorbing),
-                Value::Bool(_) => {}
-                err @ Value::Error(_) => {
-                    error.get_or_insert(err);
-                }
-                other => {
-                    error.get_or_insert(no_overload(
-                        if absorbing { "_||_" } else { "_&&_" },
-                        &other,
-                    ));
-                }
+            let v = self.eval_in(operand, env, locals);
+            if let Some(decided) = junction_step(absorbing, v, &mut error) {
+                return decided;
             }
         }
         error.unwrap_or(Value::Bool(!absorbing))
@@ -490,14 +481,29 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Value {
         BinaryOp::In => ops::contains_elem(b, a),
         BinaryOp::And | BinaryOp::Or => {
             let absorbing = op == BinaryOp::Or;
-            match (a, b) {
-                (Value::Bool(x), _) if *x == absorbing => Value::Bool(absorbing),
-                (_, Value::Bool(y)) if *y == absorbing => Value::Bool(absorbing),
-                (Value::Error(_), _) => a.clone(),
-                (_, Value::Error(_)) => b.clone(),
-                (Value::Bool(_), Value::Bool(_)) => Value::Bool(!absorbing),
-                _ => no_overload(op.symbol(), a),
-            }
+            let mut error = None;
+            junction_step(absorbing, a.clone(), &mut error)
+                .or_else(|| junction_step(absorbing, b.clone(), &mut error))
+                .unwrap_or_else(|| error.unwrap_or(Value::Bool(!absorbing)))
+        }
+    }
+}
+
+/// One operand of `&&` (`absorbing` false) or `||` (`absorbing` true): the absorbing value
+/// decides the whole, whatever comes before or after; an error or a non-bool is kept, the first
+/// one winning, for the end.
+fn junction_step(absorbing: bool, v: Value, error: &mut Option<Value>) -> Option<Value> {
+    match v {
+        Value::Bool(b) if b == absorbing => Some(Value::Bool(absorbing)),
+        Value::Bool(_) => None,
+        err @ Value::Error(_) => {
+            error.get_or_insert(err);
+            None
+        }
+        other => {
+            let symbol = if absorbing { "_||_" } else { "_&&_" };
+            error.get_or_insert_with(|| no_overload(symbol, &other));
+            None
         }
     }
 }
@@ -587,5 +593,26 @@ pub fn children(e: &Expr) -> Vec<&Expr> {
             .chain(c.predicate.as_ref())
             .chain(c.transform.as_ref())
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err() -> Value {
+        Value::error(EvalError::DivisionByZero)
+    }
+
+    #[test]
+    fn two_operand_junctions_absorb_errors_like_n_ary_ones() {
+        let (t, f) = (Value::Bool(true), Value::Bool(false));
+        assert_eq!(binary(BinaryOp::And, &err(), &f), f);
+        assert_eq!(binary(BinaryOp::And, &f, &err()), f);
+        assert_eq!(binary(BinaryOp::And, &t, &err()), err());
+        assert_eq!(binary(BinaryOp::Or, &err(), &t), t);
+        assert_eq!(binary(BinaryOp::Or, &f, &f), f);
+        assert!(binary(BinaryOp::Or, &Value::Int(1), &f).is_error());
+        assert_eq!(binary(BinaryOp::Or, &Value::Int(1), &t), t);
     }
 }

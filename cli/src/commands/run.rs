@@ -241,7 +241,8 @@ fn load_program(path: &Path, color: bool, err: &mut dyn Write) -> Result<Program
             .map(|b| b.program)
             .map_err(|e| fail(err, &format!("`{}`: {e}", path.display())));
     }
-    let loaded = Loaded::read_reporting(path, color, err)?;
+    // The file is read once: the bytes that were not a bundle are the source.
+    let loaded = Loaded::reporting(Loaded::from_bytes(path, bytes), color, err)?;
     match db::bundle(&loaded.db, loaded.program) {
         Some(bundle) => Ok(bundle.program),
         None => {
