@@ -13,7 +13,7 @@
     reason = "a test fails loudly"
 )]
 
-use offer_compiler::check::{Module, check_expression};
+use offer_compiler::check::ExprOptions;
 use offer_compiler::db::{self, Database};
 use offer_compiler::diagnostic::Code;
 use offer_compiler::eval::{Evaluator, NO_ENV};
@@ -432,18 +432,7 @@ fn expression_slice(name: &str, text: &str) -> (usize, usize) {
 fn expression(db: &mut Database, expr: &str) -> Option<Value> {
     let (parsed, mut diagnostics) = parse_expression("<expression>", expr);
     let parsed = parsed?;
-    let inputs = db.stdlib_inputs();
-    let files: Vec<_> = inputs.iter().map(|m| (m, db::parsed(db, m.file))).collect();
-    let modules: Vec<Module<'_>> = files
-        .iter()
-        .map(|(m, p)| Module {
-            name: &m.name,
-            file: m.file.path(db),
-            stdlib: true,
-            parsed: p,
-        })
-        .collect();
-    let (ir, diags) = check_expression("<expression>", &modules, &parsed, Vec::new());
+    let (ir, diags) = db.check_expression("<expression>", &parsed, ExprOptions::default());
     diagnostics.extend(diags);
     if diagnostics.iter().any(|d| d.is_error()) {
         return None;

@@ -221,6 +221,28 @@ impl Database {
         }
     }
 
+    /// Checks one stand-alone expression with the standard library's constants in scope: the
+    /// one path of `offer eval` and the CEL conformance runner.
+    pub fn check_expression(
+        &mut self,
+        file: &str,
+        expr: &crate::syntax::ast::Expr,
+        options: crate::check::ExprOptions,
+    ) -> (crate::ir::Expr, Vec<crate::diagnostic::Diagnostic>) {
+        let inputs = self.stdlib_inputs();
+        let files: Vec<_> = inputs.iter().map(|m| (m, parsed(self, m.file))).collect();
+        let modules: Vec<crate::check::Module<'_>> = files
+            .iter()
+            .map(|(m, p)| crate::check::Module {
+                name: &m.name,
+                file: m.file.path(self),
+                stdlib: true,
+                parsed: p,
+            })
+            .collect();
+        crate::check::check_expression(file, &modules, expr, options)
+    }
+
     /// The standard library modules as a list of checked-ready modules, for `offer eval`.
     pub fn stdlib_inputs(&mut self) -> Vec<ModuleInput> {
         stdlib::MODULES

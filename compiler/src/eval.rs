@@ -510,6 +510,9 @@ fn junction_step(absorbing: bool, v: Value, error: &mut Option<Value>) -> Option
 
 /// A built-in function on evaluated arguments.
 pub fn call(func: Func, args: &[Value]) -> Value {
+    if let Func::Library(f) = func {
+        return crate::library::call(f, args);
+    }
     let arg = |i: usize| args.get(i);
     let Some(first) = arg(0) else {
         return match func {
@@ -551,6 +554,7 @@ pub fn call(func: Func, args: &[Value]) -> Value {
         Func::OptionalHasValue => ops::has_value(first),
         Func::OptionalValue => ops::optional_value(first),
         Func::OptionalOrValue => ops::or_value(first, second()),
+        Func::Library(f) => crate::library::call(f, args),
     }
 }
 

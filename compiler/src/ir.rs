@@ -309,6 +309,8 @@ pub enum Func {
     OptionalHasValue,
     OptionalValue,
     OptionalOrValue,
+    /// A function of one of CEL's extension libraries.
+    Library(crate::library::LibraryFn),
 }
 
 impl Expr {

@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod fold;
 pub mod ir;
+pub mod library;
 pub mod line_index;
 pub mod schema;
 pub mod span;

@@ -3,8 +3,8 @@
 
 use super::{FAILURE, fail};
 use crate::render;
-use offer_compiler::check::{Module, check_expression};
-use offer_compiler::db::{self, Database};
+use offer_compiler::check::ExprOptions;
+use offer_compiler::db::Database;
 use offer_compiler::eval::{Bindings, Evaluator};
 use offer_compiler::schema::Schema;
 use offer_compiler::syntax::parse::parse_expression;
@@ -28,26 +28,15 @@ pub fn eval(
     };
     let (parsed, mut diagnostics) = parse_expression(SOURCE, expr);
     let mut db = Database::new();
-    let inputs = db.stdlib_inputs();
     let checked = parsed.map(|parsed| {
-        let files: Vec<_> = inputs
-            .iter()
-            .map(|m| (m, db::parsed(&db, m.file)))
-            .collect();
-        let modules: Vec<Module<'_>> = files
-            .iter()
-            .map(|(m, p)| Module {
-                name: &m.name,
-                file: m.file.path(&db),
-                stdlib: true,
-                parsed: p,
-            })
-            .collect();
-        let types = bound
-            .iter()
-            .map(|(n, _, t)| (n.clone(), t.clone()))
-            .collect();
-        let (ir, diags) = check_expression(SOURCE, &modules, &parsed, types);
+        let options = ExprOptions {
+            bindings: bound
+                .iter()
+                .map(|(n, _, t)| (n.clone(), t.clone()))
+                .collect(),
+            ..ExprOptions::default()
+        };
+        let (ir, diags) = db.check_expression(SOURCE, &parsed, options);
         diagnostics.extend(diags);
         ir
     });

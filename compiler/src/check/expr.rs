@@ -71,13 +71,39 @@ impl Scope {
     }
 }
 
-/// Checks one stand-alone expression (for `offer eval`): only `bindings` and the standard
-/// library's constants are in scope.
+/// How a stand-alone expression is checked: what `offer eval` and the CEL conformance runner
+/// ask for.
+#[derive(Clone, Debug, Default)]
+pub struct ExprOptions {
+    /// Variables bound from outside, in order: a name (qualified names such as `com.example.x`
+    /// are allowed) and its type.
+    pub bindings: Vec<(String, Ty)>,
+    /// CEL's container: the namespace in which names resolve first (`com.example` makes `x`
+    /// find `com.example.x`).
+    pub container: String,
+    /// CEL's unchecked evaluation: no static type errors; every mismatch, unknown name or
+    /// unknown function becomes an error value at evaluation.
+    pub dynamic: bool,
+    /// Parse `has`, `all`, `exists`, `exists_one`, `map` and `filter` as ordinary calls.
+    pub no_macros: bool,
+}
+
+/// What checking an expression may relax, for the stand-alone entry point; programs are
+/// always checked with the defaults.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Mode {
+    pub container: String,
+    pub dynamic: bool,
+    pub no_macros: bool,
+}
+
+/// Checks one stand-alone expression: only `options.bindings` and the standard library's
+/// constants are in scope.
 pub fn check_expression(
     file: &str,
     stdlib: &[Module<'_>],
     expr: &ast::Expr,
-    bindings: Vec<(String, Ty)>,
+    options: ExprOptions,
 ) -> (ir::Expr, Vec<Diagnostic>) {
     let empty = ParsedFile::default();
     let mut modules: Vec<Module<'_>> = stdlib.to_vec();
@@ -89,6 +115,11 @@ pub fn check_expression(
     });
     let file_index = modules.len() - 1;
     let mut ctx = Ctx::new(&modules);
+    ctx.mode = Mode {
+        container: options.container,
+        dynamic: options.dynamic,
+        no_macros: options.no_macros,
+    };
     for (i, item) in ctx.items().collect::<Vec<_>>() {
         if let ast::Item::Let(decl) = item {
             ctx.declare_constant(i, decl);
@@ -97,7 +128,7 @@ pub fn check_expression(
     let mut checker = ExprChecker {
         ctx: &mut ctx,
         file: file_index,
-        scope: Scope::with_bindings(bindings),
+        scope: Scope::with_bindings(options.bindings),
     };
     let checked = checker.check(expr);
     let folded = crate::fold::fold(checked, &ctx.schema);
@@ -244,7 +275,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
 
     /// Reports a diagnostic unless `e` is a bool (or dynamic).
     pub fn expect_bool(&mut self, e: &ir::Expr, what: &str) {
-        if !Ty::Bool.accepts(&e.ty) {
+        if !Ty::Bool.accepts(&e.ty) && !self.ctx.mode.dynamic {
             let d = self
                 .error(
                     Code::TypeMismatch,
@@ -267,7 +298,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
     /// Whether a bare name means something here (without reporting anything).
     fn resolves(&self, name: &str) -> bool {
         self.scope.locals.iter().any(|(n, _)| n == name)
-            || self.scope.bindings.iter().any(|(n, _)| n == name)
+            || self.binding_index(name).is_some()
             || self.trigger_field(name).is_some()
             || (self.scope.now && name == "now")
             || self.ctx.schema.record_by_name(name).is_some()
@@ -285,7 +316,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             let ty = self.scope.locals.get(i).map_or(Ty::Dyn, |(_, t)| t.clone());
             return node(ExprKind::Var(Var::Local(i as u32)), ty, span);
         }
-        if let Some(i) = self.scope.bindings.iter().position(|(n, _)| n == name) {
+        if let Some(i) = self.binding_index(name) {
             let ty = self
                 .scope
                 .bindings
@@ -330,6 +361,24 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         }
         self.unknown_name(name, span, hint);
         error_expr(span)
+    }
+
+    /// The binding a name refers to, resolved in the container the way CEL does: in `a.b`,
+    /// `x` is `a.b.x`, else `a.x`, else `x`.
+    fn binding_index(&self, name: &str) -> Option<usize> {
+        let bindings = &self.scope.bindings;
+        let find = |qualified: &str| bindings.iter().position(|(n, _)| n == qualified);
+        if let Some(absolute) = name.strip_prefix('.') {
+            return find(absolute);
+        }
+        let mut container = self.ctx.mode.container.as_str();
+        while !container.is_empty() {
+            if let Some(i) = find(&format!("{container}.{name}")) {
+                return Some(i);
+            }
+            container = container.rsplit_once('.').map_or("", |(outer, _)| outer);
+        }
+        find(name)
     }
 
     fn event_var(&self, span: Span) -> ir::Expr {
@@ -428,6 +477,16 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             ));
         }
         self.report(d);
+    }
+
+    /// `e` as a namespace (`base64`, `cel.ext`): a dotted name whose first part means nothing
+    /// here.
+    pub fn namespace(&self, e: &ast::Expr) -> Option<String> {
+        let first = Self::first_name(e)?;
+        if self.resolves(first) {
+            return None;
+        }
+        Self::dotted(e)
     }
 
     /// `a.b.c` as one dotted name, when it is made of plain names only.

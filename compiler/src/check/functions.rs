@@ -10,117 +10,8 @@ use crate::types::Ty;
 use crate::value::time::TimePart;
 use crate::value::{Value, ops};
 
-/// A parameter kind in an overload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum P {
-    Int,
-    Uint,
-    Double,
-    Bool,
-    Str,
-    Bytes,
-    Timestamp,
-    Duration,
-    Money,
-    Timezone,
-    StrList,
-    AnyList,
-    AnyMap,
-    AnyEnum,
-    Any,
-    Dyn,
-    Type,
-}
-
-impl P {
-    fn accepts(self, ty: &Ty) -> bool {
-        if ty.is_dynamic() {
-            return true;
-        }
-        match self {
-            P::Int => *ty == Ty::Int,
-            P::Uint => *ty == Ty::Uint,
-            P::Double => *ty == Ty::Double,
-            P::Bool => *ty == Ty::Bool,
-            P::Str => *ty == Ty::String,
-            P::Bytes => *ty == Ty::Bytes,
-            P::Timestamp => *ty == Ty::Timestamp,
-            P::Duration => *ty == Ty::Duration,
-            P::Money => *ty == Ty::Money,
-            P::Timezone => *ty == Ty::Timezone,
-            P::StrList => matches!(ty, Ty::List(e) if e.is_dynamic() || **e == Ty::String),
-            P::AnyList => matches!(ty, Ty::List(_)),
-            P::AnyMap => matches!(ty, Ty::Map(_, _)),
-            P::AnyEnum => matches!(ty, Ty::Enum(_)),
-            P::Any => true,
-            P::Dyn | P::Type => false,
-        }
-    }
-
-    fn ty(self) -> Ty {
-        match self {
-            P::Int => Ty::Int,
-            P::Uint => Ty::Uint,
-            P::Double => Ty::Double,
-            P::Bool => Ty::Bool,
-            P::Str => Ty::String,
-            P::Bytes => Ty::Bytes,
-            P::Timestamp => Ty::Timestamp,
-            P::Duration => Ty::Duration,
-            P::Money => Ty::Money,
-            P::Timezone => Ty::Timezone,
-            P::StrList => Ty::list(Ty::String),
-            P::Type => Ty::Type,
-            P::AnyList | P::AnyMap | P::AnyEnum | P::Any | P::Dyn => Ty::Dyn,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            P::Int => "int",
-            P::Uint => "uint",
-            P::Double => "double",
-            P::Bool => "bool",
-            P::Str => "string",
-            P::Bytes => "bytes",
-            P::Timestamp => "timestamp",
-            P::Duration => "duration",
-            P::Money => "money",
-            P::Timezone => "timezone",
-            P::StrList => "list<string>",
-            P::AnyList => "list",
-            P::AnyMap => "map",
-            P::AnyEnum => "enum",
-            P::Any | P::Dyn => "dyn",
-            P::Type => "type",
-        }
-    }
-}
-
-/// How a function is called: on a receiver (`s.size()`), as a global (`size(s)`), or both.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Style {
-    Method,
-    Global,
-    Both,
-}
-
-struct Overload {
-    params: &'static [P],
-    result: P,
-}
-
-struct Function {
-    name: &'static str,
-    style: Style,
-    func: Func,
-    overloads: &'static [Overload],
-}
-
-const fn o(params: &'static [P], result: P) -> Overload {
-    Overload { params, result }
-}
-
+use super::signature::{Function, Overload, P, Style, o};
+use crate::library;
 use P::*;
 
 const TIME_ON_TIMESTAMP: &[Overload] = &[
@@ -408,8 +299,10 @@ pub(super) fn call(
 ) -> ir::Expr {
     let name = func.name.as_str();
     match target {
-        None if name == "has" => has(ch, args, span),
-        Some(range) if MACROS.contains(&name) => comprehension(ch, range, func, args, span),
+        None if name == "has" && !ch.ctx.mode.no_macros => has(ch, args, span),
+        Some(range) if MACROS.contains(&name) && !ch.ctx.mode.no_macros => {
+            comprehension(ch, range, func, args, span)
+        }
         Some(ast::Expr {
             kind:
                 ast::ExprKind::Ident {
@@ -424,12 +317,35 @@ pub(super) fn call(
             let r = ch.check(receiver);
             optional_method(ch, r, func, args, span)
         }
+        Some(ns) if let Some(qualified) = library_name(ch, ns, name) => {
+            let checked: Vec<ir::Expr> = args.iter().map(|a| ch.check(a)).collect();
+            let func = Ident {
+                name: qualified,
+                span: func.span,
+            };
+            builtin(ch, None, &func, checked, span)
+        }
         _ => {
             let receiver = target.map(|t| ch.check(t));
             let checked: Vec<ir::Expr> = args.iter().map(|a| ch.check(a)).collect();
             builtin(ch, receiver, func, checked, span)
         }
     }
+}
+
+/// `ns.name` as the qualified name of a library function (`base64.encode`), when `ns` is a
+/// plain dotted name that means nothing else here.
+fn library_name(ch: &ExprChecker<'_, '_>, ns: &ast::Expr, name: &str) -> Option<String> {
+    let ns = ch.namespace(ns)?;
+    let qualified = format!("{ns}.{name}");
+    library::functions()
+        .any(|f| f.name == qualified)
+        .then_some(qualified)
+}
+
+/// Every function a call may name: the built-ins, then the extension libraries.
+fn functions() -> impl Iterator<Item = &'static Function> {
+    FUNCTIONS.iter().chain(library::functions())
 }
 
 /// `optional` is a namespace unless the program binds the name to something.
@@ -718,9 +634,8 @@ fn builtin(
     span: Span,
 ) -> ir::Expr {
     let name = func.name.as_str();
-    let Some(f) = FUNCTIONS.iter().find(|f| f.name == name) else {
-        let known = FUNCTIONS
-            .iter()
+    let Some(f) = functions().find(|f| f.name == name) else {
+        let known = functions()
             .map(|f| f.name)
             .chain(MACROS)
             .chain(OPTIONAL_METHODS)

@@ -6,8 +6,9 @@ mod expr;
 mod functions;
 mod items;
 pub mod schema;
+pub(crate) mod signature;
 
-pub use expr::{Scope, check_expression};
+pub use expr::{ExprOptions, Scope, check_expression};
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::ir::{self, OfferId, Series, SeriesId};
@@ -75,6 +76,7 @@ pub(crate) struct Ctx<'a> {
     pub offers: HashMap<String, OfferId>,
     constants: HashMap<String, Constant<'a>>,
     pub plan: PlanBuilder,
+    pub mode: expr::Mode,
 }
 
 enum Constant<'a> {
@@ -167,6 +169,7 @@ impl<'a> Ctx<'a> {
             offers: HashMap::new(),
             constants: HashMap::new(),
             plan: PlanBuilder::default(),
+            mode: expr::Mode::default(),
         }
     }
 

@@ -1,0 +1,42 @@
+//! CEL's extension libraries (encoders, math, strings, network), one module each: the
+//! functions' names and overloads for the checker, and their evaluation. The checker finds a
+//! library function by its written name, namespace included (`base64.encode`, `math.greatest`),
+//! or as a method (`'a'.quote()`); the IR names it by [`LibraryFn`].
+
+pub mod encoders;
+
+use crate::check::signature::Function;
+use crate::value::Value;
+use serde::{Deserialize, Serialize};
+
+/// A function of an extension library, by library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LibraryFn {
+    Encoders(encoders::EncoderFn),
+}
+
+/// Every library's function signatures, for the checker.
+const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS];
+
+pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
+    LIBRARIES.iter().flat_map(|l| l.iter())
+}
+
+/// A library function on evaluated arguments.
+pub fn call(f: LibraryFn, args: &[Value]) -> Value {
+    match f {
+        LibraryFn::Encoders(f) => encoders::call(f, args),
+    }
+}
+
+/// The error of a call whose arguments fit no overload (an error argument is passed on).
+pub(crate) fn no_overload(name: &str, args: &[Value]) -> Value {
+    if let Some(err) = args.iter().find(|a| a.is_error()) {
+        return err.clone();
+    }
+    let kinds: Vec<&str> = args.iter().map(Value::type_name).collect();
+    Value::error(crate::value::EvalError::NoSuchOverload(format!(
+        "{name}({})",
+        kinds.join(", ")
+    )))
+}

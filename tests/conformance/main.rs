@@ -1,0 +1,410 @@
+//! The Common Expression Language specification's conformance suite, read in place from
+//! `../shared/conformance/cel/` (skipped, with a message, when this clone has no `../shared`).
+//!
+//! Every applicable case goes the way a user's expression goes, parse → check (unless the case
+//! says `disable_check`) → evaluate, through the compiler's one stand-alone entry point
+//! (`Database::check_expression`, which `offer eval` uses too). The table per file is written to
+//! `docs/CONFORMANCE.md` with every remaining failure and its cause; the run fails when a file
+//! passes fewer cases than its floor in `tests/conformance/floor.txt`, and raises the floor
+//! when it passes more, so that progress ratchets.
+//!
+//! Each case runs on its own thread with a time limit and its allocations counted: a case that
+//! does not finish in time, or allocates past the limit, fails and the suite goes on.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly"
+)]
+
+mod alloc;
+mod decode;
+
+use offer_compiler::check::ExprOptions;
+use offer_compiler::db::Database;
+use offer_compiler::eval::{Bindings, Evaluator};
+use offer_compiler::schema::Schema;
+use offer_compiler::syntax::parse::parse_expression;
+use offer_compiler::types::Ty;
+use offer_compiler::value::Value;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Files whose every case needs protobuf messages (the suite's README).
+const PROTOBUF_FILES: [&str; 6] = [
+    "proto2",
+    "proto2_ext",
+    "proto3",
+    "wrappers",
+    "dynamic",
+    "enums",
+];
+/// Text that marks a case as needing protobuf messages.
+const PROTOBUF_MARKS: [&str; 2] = ["cel.expr.conformance", "google.protobuf"];
+/// The fields whose text decides applicability.
+const MARKED_FIELDS: [&str; 6] = [
+    "expr",
+    "container",
+    "type_env",
+    "bindings",
+    "value",
+    "typed_result",
+];
+
+const TIME_LIMIT: Duration = Duration::from_secs(10);
+const MEMORY_LIMIT: usize = 256 << 20;
+/// Deeply nested expressions must be rejected by the parser's limits, not by the stack.
+const CASE_STACK: usize = 8 << 20;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Outcome {
+    Passed,
+    Failed(String),
+    NotApplicable,
+}
+
+struct Case {
+    file: String,
+    section: String,
+    json: Json,
+}
+
+impl Case {
+    fn name(&self) -> String {
+        format!(
+            "{}/{}",
+            self.section,
+            self.json.get("name").and_then(Json::as_str).unwrap_or("?")
+        )
+    }
+
+    fn applicable(&self) -> bool {
+        if PROTOBUF_FILES.contains(&self.file.as_str()) {
+            return false;
+        }
+        let marked: String = MARKED_FIELDS
+            .iter()
+            .filter_map(|f| self.json.get(*f))
+            .map(Json::to_string)
+            .collect();
+        !PROTOBUF_MARKS.iter().any(|m| marked.contains(m))
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.json.get(name).and_then(Json::as_bool).unwrap_or(false)
+    }
+}
+
+/// One case, start to end. Every way it can go wrong is a failure with its reason.
+fn run(case: &Case) -> Outcome {
+    match try_run(case) {
+        Ok(()) => Outcome::Passed,
+        Err(reason) => Outcome::Failed(reason),
+    }
+}
+
+fn try_run(case: &Case) -> Result<(), String> {
+    let json = &case.json;
+    let expr = json.get("expr").and_then(Json::as_str).ok_or("no expr")?;
+    let dynamic = case.flag("disable_check");
+    let mut declared: Vec<(String, Ty)> = Vec::new();
+    for decl in json
+        .get("type_env")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = decl
+            .get("name")
+            .and_then(Json::as_str)
+            .ok_or("a declaration without a name")?;
+        match decl.get("ident").and_then(|i| i.get("type")) {
+            Some(t) => declared.push((name.to_string(), decode::ty(t)?)),
+            None => {
+                return Err(format!(
+                    "declares the function `{name}`, which is not supported"
+                ));
+            }
+        }
+    }
+    let mut values: BTreeMap<String, Value> = BTreeMap::new();
+    if let Some(Json::Object(bindings)) = json.get("bindings") {
+        for (name, b) in bindings {
+            let v = b.get("value").ok_or("a binding without a value")?;
+            values.insert(name.clone(), decode::value(v)?);
+        }
+    }
+    // A bound name the declarations leave out gets the type of its value.
+    for (name, v) in &values {
+        if !declared.iter().any(|(n, _)| n == name) {
+            declared.push((name.clone(), offer_compiler::value::ops::runtime_type(v)));
+        }
+    }
+    let bindings: Vec<(String, Ty)> = declared
+        .iter()
+        .map(|(n, t)| (n.clone(), if dynamic { Ty::Dyn } else { t.clone() }))
+        .collect();
+    let env = Bindings(
+        declared
+            .iter()
+            .map(|(n, _)| {
+                values.get(n).cloned().unwrap_or_else(|| {
+                    Value::error(offer_compiler::value::EvalError::Unbound(n.clone()))
+                })
+            })
+            .collect(),
+    );
+
+    let (parsed, diagnostics) = parse_expression("<case>", expr);
+    if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+        return Err(format!("parse error: {}", d.message));
+    }
+    let parsed = parsed.ok_or("the parser gave no expression")?;
+    let options = ExprOptions {
+        bindings,
+        container: json
+            .get("container")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        dynamic,
+        no_macros: case.flag("disable_macros"),
+    };
+    let (ir, diagnostics) = Database::new().check_expression("<case>", &parsed, options);
+    if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+        return Err(format!("check error: {}", d.message));
+    }
+    let typed = json.get("typed_result");
+    if let Some(t) = typed.and_then(|t| t.get("deduced_type")) {
+        let want = decode::ty(t)?;
+        if ir.ty != want {
+            return Err(format!("deduced type {}, expected {want}", ir.ty));
+        }
+    }
+    if case.flag("check_only") {
+        return Ok(());
+    }
+    let schema = Schema::default();
+    let result = Evaluator::new(&schema).eval(&ir, &env);
+    let expects_error = json.get("eval_error").is_some() || json.get("any_eval_errors").is_some();
+    if expects_error {
+        return match result {
+            Value::Error(_) => Ok(()),
+            other => Err(format!("gave {other}, expected an error")),
+        };
+    }
+    let want = match json
+        .get("value")
+        .or_else(|| typed.and_then(|t| t.get("result")))
+    {
+        Some(v) => decode::value(v)?,
+        None => Value::Bool(true),
+    };
+    if decode::same(&want, &result) {
+        Ok(())
+    } else {
+        Err(format!("gave {result}, expected {want}"))
+    }
+}
+
+/// Runs `case` on its own thread, within the time and memory limits.
+fn run_bounded(case: Case) -> (Case, Outcome) {
+    let (send, receive) = mpsc::channel();
+    let worker = std::thread::Builder::new()
+        .stack_size(CASE_STACK)
+        .spawn(move || {
+            alloc::reset_peak();
+            let outcome = run(&case);
+            let peak = alloc::peak();
+            let outcome = if peak > MEMORY_LIMIT {
+                Outcome::Failed(format!("allocated {} MiB, past the limit", peak >> 20))
+            } else {
+                outcome
+            };
+            let _ = send.send((case, outcome, peak));
+        })
+        .expect("spawn a case thread");
+    match receive.recv_timeout(TIME_LIMIT) {
+        Ok((case, outcome, _peak)) => {
+            let _ = worker.join();
+            (case, outcome)
+        }
+        Err(_) => (
+            Case {
+                file: String::new(),
+                section: String::new(),
+                json: Json::Null,
+            },
+            Outcome::Failed(format!("did not finish in {} s", TIME_LIMIT.as_secs())),
+        ),
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: Vec<(String, String)>,
+    not_applicable: usize,
+}
+
+fn main() {
+    let Some(shared) = offer_tests::shared_dir() else {
+        println!("conformance: ../shared is absent beside this clone; the CEL suite is skipped");
+        return;
+    };
+    let dir = shared.join("conformance/cel");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read the conformance folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    for path in &paths {
+        let file = path.file_stem().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(path).expect("read a conformance file");
+        let doc: Json = serde_json::from_str(&text).expect("a conformance file is JSON");
+        let tally = tallies.entry(file.clone()).or_default();
+        for section in doc
+            .get("section")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let section_name = section.get("name").and_then(Json::as_str).unwrap_or("?");
+            for test in section
+                .get("test")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let case = Case {
+                    file: file.clone(),
+                    section: section_name.to_string(),
+                    json: test.clone(),
+                };
+                let name = case.name();
+                let outcome = if case.applicable() {
+                    run_bounded(case).1
+                } else {
+                    Outcome::NotApplicable
+                };
+                match outcome {
+                    Outcome::Passed => tally.passed += 1,
+                    Outcome::NotApplicable => tally.not_applicable += 1,
+                    Outcome::Failed(reason) => tally.failed.push((name, reason)),
+                }
+            }
+        }
+    }
+
+    let report = render(&tallies);
+    let summary = report.split("\n## ").next().unwrap_or_default();
+    println!("{summary}\nEvery failure and its cause: docs/CONFORMANCE.md");
+    let root = offer_tests::repo_root();
+    write_if_changed(&root.join("docs/CONFORMANCE.md"), &report);
+    let floor_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/floor.txt");
+    let floors = read_floors(&floor_path);
+    let mut fell = Vec::new();
+    for (file, tally) in &tallies {
+        let floor = floors.get(file).copied().unwrap_or(0);
+        if tally.passed < floor {
+            fell.push(format!(
+                "{file}: {} passed, the floor is {floor}",
+                tally.passed
+            ));
+        }
+    }
+    if fell.is_empty() {
+        let raised: String = tallies
+            .iter()
+            .map(|(f, t)| {
+                format!(
+                    "{f} {}\n",
+                    t.passed.max(floors.get(f).copied().unwrap_or(0))
+                )
+            })
+            .collect();
+        write_if_changed(&floor_path, &raised);
+    } else {
+        eprintln!("conformance fell below its floor:\n  {}", fell.join("\n  "));
+        std::process::exit(1);
+    }
+}
+
+fn read_floors(path: &Path) -> BTreeMap<String, usize> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (file, n) = l.split_once(' ')?;
+            Some((file.to_string(), n.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+fn write_if_changed(path: &Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create the folder");
+        }
+        std::fs::write(path, text).expect("write the report");
+    }
+}
+
+fn render(tallies: &BTreeMap<String, Tally>) -> String {
+    let mut out = String::new();
+    let total = |f: fn(&Tally) -> usize| tallies.values().map(f).sum::<usize>();
+    let (passed, failed, na) = (
+        total(|t| t.passed),
+        total(|t| t.failed.len()),
+        total(|t| t.not_applicable),
+    );
+    let _ = writeln!(out, "# CEL conformance\n");
+    let _ = writeln!(
+        out,
+        "The cases of the CEL specification's `simple` suite (`../shared/conformance/cel/`), run \
+         by `cargo test -p offer-tests --test conformance` through parse, check (unless a case \
+         disables it) and evaluation. This file is written by that test; do not edit it.\n"
+    );
+    let _ = writeln!(
+        out,
+        "**{passed} of {} applicable cases pass** ({failed} fail); {na} cases need protobuf \
+         messages and are not applicable.\n",
+        passed + failed
+    );
+    let _ = writeln!(out, "| file | passed | failed | not applicable |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
+    for (file, t) in tallies {
+        let _ = writeln!(
+            out,
+            "| {file} | {} | {} | {} |",
+            t.passed,
+            t.failed.len(),
+            t.not_applicable
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| **total** | **{passed}** | **{failed}** | **{na}** |"
+    );
+    if failed > 0 {
+        let _ = writeln!(out, "\n## Remaining failures\n");
+        for (file, t) in tallies.iter().filter(|(_, t)| !t.failed.is_empty()) {
+            let _ = writeln!(out, "### {file}\n");
+            for (name, reason) in &t.failed {
+                let reason = reason.replace('\n', " ").replace('|', "\\|");
+                let _ = writeln!(out, "- `{name}`: {reason}");
+            }
+            let _ = writeln!(out);
+        }
+    }
+    out
+}
