@@ -205,7 +205,43 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
             ExprKind::Index { base, index } => {
                 let container = self.eval_in(base, env, locals);
                 let key = self.eval_in(index, env, locals);
-                ops::index(&container, &key)
+                match container {
+                    // Optional chaining: indexing an optional indexes its value.
+                    Value::Optional(None) => container,
+                    Value::Optional(Some(inner)) => match ops::index(&inner, &key) {
+                        err @ Value::Error(_) => err,
+                        v => ops::optional_of(&v),
+                    },
+                    container => ops::index(&container, &key),
+                }
+            }
+            ExprKind::OptionalSelect { base, key } => match self.eval_in(base, env, locals) {
+                Value::Optional(None) => Value::Optional(None),
+                Value::Optional(Some(inner)) => self.optional_select(&inner, key),
+                other => self.optional_select(&other, key),
+            },
+            ExprKind::OptionalIndex { base, index } => {
+                let container = self.eval_in(base, env, locals);
+                let key = self.eval_in(index, env, locals);
+                match container {
+                    Value::Optional(None) => container,
+                    Value::Optional(Some(inner)) => ops::optional_index(&inner, &key),
+                    container => ops::optional_index(&container, &key),
+                }
+            }
+            // Only reached when a literal's element is evaluated on its own (never by the
+            // literal, which unwraps it): the optional itself.
+            ExprKind::OptionalEntry(inner) => self.eval_in(inner, env, locals),
+            ExprKind::Let { var, value, body } => {
+                let v = self.eval_in(value, env, locals);
+                let slot = *var as usize;
+                if locals.len() <= slot {
+                    locals.resize(slot + 1, Value::Null);
+                }
+                if let Some(local) = locals.get_mut(slot) {
+                    *local = v;
+                }
+                self.eval_in(body, env, locals)
             }
             ExprKind::Unary { op, arg } => {
                 let v = self.eval_in(arg, env, locals);
@@ -246,11 +282,11 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    let v = self.eval_in(item, env, locals);
-                    if v.is_error() {
-                        return v;
+                    match self.element(item, env, locals) {
+                        Ok(Some(v)) => out.push(v),
+                        Ok(None) => {}
+                        Err(e) => return e,
                     }
-                    out.push(v);
                 }
                 Value::list(out)
             }
@@ -261,10 +297,11 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                     if key.is_error() {
                         return key;
                     }
-                    let value = self.eval_in(v, env, locals);
-                    if value.is_error() {
-                        return value;
-                    }
+                    let value = match self.element(v, env, locals) {
+                        Ok(Some(v)) => v,
+                        Ok(None) => continue,
+                        Err(e) => return e,
+                    };
                     let shown = key.to_string();
                     let key = match MapKey::from_value(&key) {
                         Ok(k) if !matches!(key, Value::Double(_)) => k,
@@ -305,6 +342,46 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         }
     }
 
+    /// An element of a list literal or a map entry's value: `None` for an empty `?x`.
+    fn element(
+        &self,
+        item: &Expr,
+        env: &dyn Env,
+        locals: &mut Vec<Value>,
+    ) -> Result<Option<Value>, Value> {
+        let (optional, inner) = match &item.kind {
+            ExprKind::OptionalEntry(inner) => (true, inner.as_ref()),
+            _ => (false, item),
+        };
+        match self.eval_in(inner, env, locals) {
+            err @ Value::Error(_) => Err(err),
+            Value::Optional(None) if optional => Ok(None),
+            Value::Optional(Some(v)) if optional => Ok(Some(v.as_ref().clone())),
+            other if optional => Err(no_overload("?", &other)),
+            v => Ok(Some(v)),
+        }
+    }
+
+    /// `v.?key`: the value under `key` as an optional, empty when there is none.
+    fn optional_select(&self, v: &Value, key: &Arc<str>) -> Value {
+        match v {
+            Value::Map(m) => m
+                .entries
+                .get(&MapKey::String(key.clone()))
+                .map_or(Value::Optional(None), ops::optional_of),
+            Value::Record(r) => match self.schema.record(r.ty).and_then(|def| def.field(key)) {
+                Some((slot, _)) => r
+                    .fields
+                    .get(slot as usize)
+                    .and_then(Option::as_ref)
+                    .map_or(Value::Optional(None), ops::optional_of),
+                None => Value::error(EvalError::NoSuchField(key.to_string())),
+            },
+            Value::Error(_) => v.clone(),
+            other => no_overload("_?._", other),
+        }
+    }
+
     fn no_history(&self, event: RecordId) -> Value {
         let name = self
             .schema
@@ -315,6 +392,8 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
 
     fn field(&self, base: &Value, slot: u32, ty: &Ty) -> Value {
         match base {
+            Value::Optional(None) => base.clone(),
+            Value::Optional(Some(inner)) => self.field(inner, slot, ty),
             Value::Record(r) => match r.fields.get(slot as usize) {
                 Some(Some(v)) if matches!(ty, Ty::Optional(_)) => {
                     Value::Optional(Some(Arc::new(v.clone())))
@@ -343,6 +422,12 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
 
     fn select_key(&self, base: &Value, key: &Arc<str>) -> Value {
         match base {
+            // Optional chaining: a field of an optional is an optional field value.
+            Value::Optional(None) => base.clone(),
+            Value::Optional(Some(inner)) => match self.select_key(inner, key) {
+                err @ Value::Error(_) => err,
+                v => ops::optional_of(&v),
+            },
             Value::Map(m) => m
                 .entries
                 .get(&MapKey::String(key.clone()))
@@ -382,34 +467,55 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         env: &dyn Env,
         locals: &mut Vec<Value>,
     ) -> Value {
+        use ComprehensionKind as K;
         let range = self.eval_in(&c.range, env, locals);
-        let elements: Vec<Value> = match &range {
-            Value::List(items) => items.as_ref().clone(),
-            Value::Map(m) => m.entries.keys().map(MapKey::to_value).collect(),
+        // Each step binds (first, second): a list's element (or index and element with two
+        // variables), a map's key (or key and value), an optional's value.
+        let two = c.var2.is_some();
+        let steps: Vec<(Value, Value)> = match &range {
+            Value::List(items) if two => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), v.clone()))
+                .collect(),
+            Value::List(items) => items.iter().map(|v| (v.clone(), Value::Null)).collect(),
+            Value::Map(m) => m
+                .entries
+                .iter()
+                .map(|(k, v)| (k.to_value(), v.clone()))
+                .collect(),
+            Value::Optional(o) if matches!(c.kind, K::OptionalMap | K::OptionalFlatMap) => o
+                .iter()
+                .map(|v| (v.as_ref().clone(), Value::Null))
+                .collect(),
             Value::Error(_) => return range,
             other => return no_overload(kind_name(c.kind), other),
         };
-        let slot = c.var as usize;
-        if locals.len() <= slot {
-            locals.resize(slot + 1, Value::Null);
+        let slots = std::iter::once(c.var).chain(c.var2);
+        let needed = slots.map(|s| s as usize + 1).max().unwrap_or(0);
+        if locals.len() < needed {
+            locals.resize(needed, Value::Null);
         }
         let mut error: Option<Value> = None;
         let mut count: usize = 0;
         let mut out: Vec<Value> = Vec::new();
-        for element in elements {
-            if let Some(local) = locals.get_mut(slot) {
-                *local = element.clone();
+        let mut out_map = MapValue::default();
+        for (first, second) in steps {
+            let element = if two { second.clone() } else { first.clone() };
+            let key = first.clone();
+            if let Some(local) = locals.get_mut(c.var as usize) {
+                *local = first;
+            }
+            if let Some(v2) = c.var2
+                && let Some(local) = locals.get_mut(v2 as usize)
+            {
+                *local = second;
             }
             let keep = match &c.predicate {
                 Some(p) => match self.eval_in(p, env, locals) {
                     Value::Bool(b) => Some(b),
                     err @ Value::Error(_) => {
-                        if matches!(
-                            c.kind,
-                            ComprehensionKind::Map
-                                | ComprehensionKind::Filter
-                                | ComprehensionKind::ExistsOne
-                        ) {
+                        if !matches!(c.kind, K::All | K::Exists) {
                             return err;
                         }
                         error.get_or_insert(err);
@@ -420,26 +526,43 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                 None => Some(true),
             };
             match (c.kind, keep) {
-                (ComprehensionKind::All, Some(false)) => return Value::Bool(false),
-                (ComprehensionKind::Exists, Some(true)) => return Value::Bool(true),
-                (ComprehensionKind::ExistsOne, Some(true)) => count += 1,
-                (ComprehensionKind::Filter, Some(true)) => out.push(element),
-                (ComprehensionKind::Map, Some(true)) => {
+                (K::All, Some(false)) => return Value::Bool(false),
+                (K::Exists, Some(true)) => return Value::Bool(true),
+                (K::ExistsOne, Some(true)) => count += 1,
+                (K::Filter, Some(true)) => out.push(element),
+                (K::Map | K::TransformMap | K::OptionalMap | K::OptionalFlatMap, Some(true)) => {
                     let Some(t) = &c.transform else { continue };
                     let v = self.eval_in(t, env, locals);
                     if v.is_error() {
                         return v;
                     }
-                    out.push(v);
+                    match c.kind {
+                        K::TransformMap => match MapKey::from_value(&key) {
+                            Ok(k) => {
+                                out_map.entries.insert(k, v);
+                            }
+                            Err(e) => return Value::error(e),
+                        },
+                        K::OptionalMap => return ops::optional_of(&v),
+                        K::OptionalFlatMap => {
+                            return match v {
+                                Value::Optional(_) => v,
+                                other => no_overload("optFlatMap", &other),
+                            };
+                        }
+                        _ => out.push(v),
+                    }
                 }
                 _ => {}
             }
         }
         match c.kind {
-            ComprehensionKind::All => error.unwrap_or(Value::Bool(true)),
-            ComprehensionKind::Exists => error.unwrap_or(Value::Bool(false)),
-            ComprehensionKind::ExistsOne => Value::Bool(count == 1),
-            ComprehensionKind::Map | ComprehensionKind::Filter => Value::list(out),
+            K::All => error.unwrap_or(Value::Bool(true)),
+            K::Exists => error.unwrap_or(Value::Bool(false)),
+            K::ExistsOne => Value::Bool(count == 1),
+            K::Map | K::Filter => Value::list(out),
+            K::TransformMap => Value::Map(Arc::new(out_map)),
+            K::OptionalMap | K::OptionalFlatMap => Value::Optional(None),
         }
     }
 }
@@ -451,6 +574,9 @@ fn kind_name(kind: ComprehensionKind) -> &'static str {
         ComprehensionKind::ExistsOne => "exists_one",
         ComprehensionKind::Map => "map",
         ComprehensionKind::Filter => "filter",
+        ComprehensionKind::TransformMap => "transformMap",
+        ComprehensionKind::OptionalMap => "optMap",
+        ComprehensionKind::OptionalFlatMap => "optFlatMap",
     }
 }
 
@@ -582,7 +708,11 @@ pub fn children(e: &Expr) -> Vec<&Expr> {
         | ExprKind::HasKey { base, .. } => vec![base],
         ExprKind::Unary { arg, .. } | ExprKind::Matches { arg, .. } => vec![arg],
         ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        ExprKind::Index { base, index } => vec![base, index],
+        ExprKind::Index { base, index } | ExprKind::OptionalIndex { base, index } => {
+            vec![base, index]
+        }
+        ExprKind::OptionalSelect { base, .. } | ExprKind::OptionalEntry(base) => vec![base],
+        ExprKind::Let { value, body, .. } => vec![value, body],
         ExprKind::And(items)
         | ExprKind::Or(items)
         | ExprKind::List(items)

@@ -39,7 +39,8 @@ impl Folder<'_, '_> {
     fn fold(&mut self, mut e: Expr) -> Expr {
         self.fold_children(&mut e);
         match &e.kind {
-            ExprKind::Const(_) | ExprKind::Var(_) => return e,
+            // `?x` means something only as an element of its literal: the literal folds instead.
+            ExprKind::Const(_) | ExprKind::Var(_) | ExprKind::OptionalEntry(_) => return e,
             // A constant condition picks its branch whatever the branches are.
             ExprKind::Cond { cond, .. } if matches!(cond.as_const(), Some(Value::Bool(_))) => {
                 let pick_then = matches!(cond.as_const(), Some(Value::Bool(true)));
@@ -113,9 +114,16 @@ impl Folder<'_, '_> {
                 take(lhs, self);
                 take(rhs, self);
             }
-            ExprKind::Index { base, index } => {
+            ExprKind::Index { base, index } | ExprKind::OptionalIndex { base, index } => {
                 take(base, self);
                 take(index, self);
+            }
+            ExprKind::OptionalSelect { base, .. } | ExprKind::OptionalEntry(base) => {
+                take(base, self);
+            }
+            ExprKind::Let { value, body, .. } => {
+                take(value, self);
+                take(body, self);
             }
             ExprKind::Cond {
                 cond,

@@ -169,6 +169,27 @@ pub enum ExprKind {
         base: Box<Expr>,
         index: Box<Expr>,
     },
+    /// `base.?key`: an optional value, empty when the map (or record) has no such key; an
+    /// empty optional base stays empty.
+    OptionalSelect {
+        base: Box<Expr>,
+        key: Arc<str>,
+    },
+    /// `base[?index]`: an optional value, empty when the list or map has no such element.
+    OptionalIndex {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    /// `?x` as an element of a list literal or the value of a map entry: the optional `x`'s
+    /// value is added, or the element left out when it is empty. Only a direct child of
+    /// `List` or `Map`.
+    OptionalEntry(Box<Expr>),
+    /// `cel.bind(var, value, body)`: `body` with the local `var` bound to `value`.
+    Let {
+        var: u32,
+        value: Box<Expr>,
+        body: Box<Expr>,
+    },
     Unary {
         op: UnaryOp,
         arg: Box<Expr>,
@@ -243,8 +264,11 @@ pub use crate::syntax::ast::{BinaryOp, UnaryOp};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Comprehension {
     pub kind: ComprehensionKind,
-    /// The element variable (for a map range, the key).
+    /// The element variable (for a map range, the key; with two variables, the index or key).
     pub var: u32,
+    /// The second variable of the two-variable forms (`all(i, v, p)`, `transformList`): the
+    /// element, or the map's value.
+    pub var2: Option<u32>,
     pub range: Expr,
     /// The predicate of `all`/`exists`/`exists_one`/`filter`, or the filter of a three-argument
     /// `map`.
@@ -260,6 +284,12 @@ pub enum ComprehensionKind {
     ExistsOne,
     Map,
     Filter,
+    /// `transformMap(k, v, [p,] f)`: a map from each key to `f`.
+    TransformMap,
+    /// `opt.optMap(x, f)`: over an optional's value, `optional.of(f)`, or empty.
+    OptionalMap,
+    /// `opt.optFlatMap(x, f)`: `f` (itself optional) over an optional's value, or empty.
+    OptionalFlatMap,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use crate::span::Span;
 use crate::syntax::ast::{self, Ident, Literal, Temporal, TemporalFn};
 use crate::syntax::parse::ParsedFile;
 use crate::types::{RecordId, Ty, TyDisplay};
-use crate::value::{EnumValue, Value};
+use crate::value::{EnumValue, EvalError, Value};
 use std::sync::Arc;
 
 /// What names an expression may use besides constants.
@@ -199,6 +199,17 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         self.check_hinted(e, None)
     }
 
+    /// Whether type errors are deferred to evaluation (CEL's unchecked evaluation).
+    pub fn dynamic(&self) -> bool {
+        self.ctx.mode.dynamic
+    }
+
+    /// In dynamic mode, what stands for a name or function that does not exist: an error value
+    /// at evaluation, like an unchecked CEL interpreter gives.
+    pub fn deferred_error(&self, error: EvalError, span: Span) -> ir::Expr {
+        ir::Expr::constant(Value::error(error), Ty::Dyn, span)
+    }
+
     /// Checks `e`; `hint` is the type the context expects, used only to read a bare name as an
     /// enum variant (`plan == business`).
     pub fn check_hinted(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> ir::Expr {
@@ -207,11 +218,24 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             ast::ExprKind::Literal(lit) => literal(lit, span),
             ast::ExprKind::Invalid => error_expr(span),
             ast::ExprKind::Ident { name, global } => self.ident(name, *global, span, hint),
-            ast::ExprKind::Select { base, field } => self.select(base, field, span),
+            ast::ExprKind::Select {
+                base,
+                field,
+                optional: false,
+            } => self.select(base, field, span),
+            ast::ExprKind::Select {
+                base,
+                field,
+                optional: true,
+            } => self.optional_select(base, field, span),
             ast::ExprKind::Call { target, func, args } => {
                 functions::call(self, target.as_deref(), func, args, span)
             }
-            ast::ExprKind::Index { base, index } => self.index(base, index, span),
+            ast::ExprKind::Index {
+                base,
+                index,
+                optional,
+            } => self.index(base, index, *optional, span),
             ast::ExprKind::Unary { op, operand } => self.unary(*op, operand, span),
             ast::ExprKind::Binary {
                 op: op @ (ast::BinaryOp::And | ast::BinaryOp::Or),
@@ -228,7 +252,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 let t = self.check_hinted(then, hint);
                 let o = self.check_hinted(otherwise, hint);
                 let ty = t.ty.join(&o.ty);
-                if ty == Ty::Dyn && !t.ty.is_dynamic() && !o.ty.is_dynamic() {
+                if ty == Ty::Dyn && !t.ty.is_dynamic() && !o.ty.is_dynamic() && !self.dynamic() {
                     let d = self
                         .error(
                             Code::NoOverload,
@@ -263,9 +287,16 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 };
                 let items: Vec<ir::Expr> = items
                     .iter()
-                    .map(|i| self.check_hinted(i, elem_hint.as_ref()))
+                    .map(|i| {
+                        let checked = self.check_hinted(&i.value, elem_hint.as_ref());
+                        if i.optional {
+                            self.optional_entry(checked)
+                        } else {
+                            checked
+                        }
+                    })
                     .collect();
-                let elem = join_all(items.iter().map(|i| &i.ty));
+                let elem = join_all(items.iter().map(entry_type));
                 node(ExprKind::List(items), Ty::list(elem), span)
             }
             ast::ExprKind::Map(entries) => self.map_literal(entries, span),
@@ -298,7 +329,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
     /// Whether a bare name means something here (without reporting anything).
     fn resolves(&self, name: &str) -> bool {
         self.scope.locals.iter().any(|(n, _)| n == name)
-            || self.binding_index(name).is_some()
+            || self.binding_index(name, false).is_some()
             || self.trigger_field(name).is_some()
             || (self.scope.now && name == "now")
             || self.ctx.schema.record_by_name(name).is_some()
@@ -316,7 +347,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             let ty = self.scope.locals.get(i).map_or(Ty::Dyn, |(_, t)| t.clone());
             return node(ExprKind::Var(Var::Local(i as u32)), ty, span);
         }
-        if let Some(i) = self.binding_index(name) {
+        if let Some(i) = self.binding_index(name, global) {
             let ty = self
                 .scope
                 .bindings
@@ -359,17 +390,20 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         if let Some(ty) = type_named(name) {
             return ir::Expr::constant(Value::Type(Arc::new(ty)), Ty::Type, span);
         }
+        if self.dynamic() {
+            return self.deferred_error(EvalError::Unbound(name.to_string()), span);
+        }
         self.unknown_name(name, span, hint);
         error_expr(span)
     }
 
     /// The binding a name refers to, resolved in the container the way CEL does: in `a.b`,
     /// `x` is `a.b.x`, else `a.x`, else `x`.
-    fn binding_index(&self, name: &str) -> Option<usize> {
+    fn binding_index(&self, name: &str, global: bool) -> Option<usize> {
         let bindings = &self.scope.bindings;
         let find = |qualified: &str| bindings.iter().position(|(n, _)| n == qualified);
-        if let Some(absolute) = name.strip_prefix('.') {
-            return find(absolute);
+        if global {
+            return find(name);
         }
         let mut container = self.ctx.mode.container.as_str();
         while !container.is_empty() {
@@ -496,14 +530,19 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 name,
                 global: false,
             } => Some(name.clone()),
-            ast::ExprKind::Select { base, field } => {
-                Some(format!("{}.{}", Self::dotted(base)?, field.name))
-            }
+            ast::ExprKind::Select {
+                base,
+                field,
+                optional: false,
+            } => Some(format!("{}.{}", Self::dotted(base)?, field.name)),
             _ => None,
         }
     }
 
     fn select(&mut self, base: &ast::Expr, field: &Ident, span: Span) -> ir::Expr {
+        if let Some(found) = self.qualified_binding(base, field, span) {
+            return found;
+        }
         // A dotted name whose first part means nothing here may name a constant of the standard
         // library (`std.telco.roaming_partners`) or a type (`google.protobuf.Timestamp`).
         if let Some(first) = Self::first_name(base)
@@ -542,13 +581,74 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         self.field_of(base, field, span)
     }
 
+    /// `a.b.c` where a binding has a qualified name: the longest prefix that names a binding
+    /// (in the container) is the variable, the rest are fields of it. A comprehension variable
+    /// named like the first part shadows every qualified name.
+    fn qualified_binding(
+        &mut self,
+        base: &ast::Expr,
+        field: &Ident,
+        span: Span,
+    ) -> Option<ir::Expr> {
+        if !self.scope.bindings.iter().any(|(n, _)| n.contains('.')) {
+            return None;
+        }
+        let mut fields: Vec<(&Ident, Span)> = vec![(field, span)];
+        let mut cursor = base;
+        let (root, global) = loop {
+            match &cursor.kind {
+                ast::ExprKind::Select {
+                    base,
+                    field,
+                    optional: false,
+                } => {
+                    fields.push((field, cursor.span));
+                    cursor = base;
+                }
+                ast::ExprKind::Ident { name, global } => break (name, *global),
+                _ => return None,
+            }
+        };
+        if !global && self.scope.locals.iter().any(|(n, _)| n == root) {
+            return None;
+        }
+        fields.reverse();
+        let root_span = cursor.span;
+        for taken in (1..=fields.len()).rev() {
+            let mut name = root.clone();
+            for (f, _) in fields.iter().take(taken) {
+                name.push('.');
+                name.push_str(&f.name);
+            }
+            let Some(i) = self.binding_index(&name, global) else {
+                continue;
+            };
+            let ty = self
+                .scope
+                .bindings
+                .get(i)
+                .map_or(Ty::Dyn, |(_, t)| t.clone());
+            let var_span = fields.get(taken - 1).map_or(root_span, |(_, s)| *s);
+            let mut e = node(ExprKind::Var(Var::Binding(i as u32)), ty, var_span);
+            for (f, s) in fields.iter().skip(taken) {
+                e = self.field_of(e, f, *s);
+            }
+            return Some(e);
+        }
+        None
+    }
+
     fn first_name(e: &ast::Expr) -> Option<&str> {
         match &e.kind {
             ast::ExprKind::Ident {
                 name,
                 global: false,
             } => Some(name),
-            ast::ExprKind::Select { base, .. } => Self::first_name(base),
+            ast::ExprKind::Select {
+                base,
+                optional: false,
+                ..
+            } => Self::first_name(base),
             _ => None,
         }
     }
@@ -609,6 +709,39 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 span,
             ),
             Ty::Error => error_expr(span),
+            _ if self.dynamic() => node(
+                ExprKind::SelectKey {
+                    base: Box::new(base),
+                    key: field.name.as_str().into(),
+                },
+                Ty::Dyn,
+                span,
+            ),
+            Ty::Optional(inner) if !matches!(inner.as_ref(), Ty::Optional(_)) => {
+                // Optional chaining: a field of an optional value is an optional field value.
+                let inner = inner.as_ref().clone();
+                let probe = node(ExprKind::Var(Var::Event), inner, base.span);
+                let errors = self.ctx.diagnostics.len();
+                let selected = self.field_of(probe, field, span);
+                if self.ctx.diagnostics.len() > errors || selected.ty == Ty::Error {
+                    return error_expr(span);
+                }
+                let ty = match selected.ty {
+                    Ty::Optional(t) => Ty::Optional(t),
+                    t => Ty::optional(t),
+                };
+                let kind = match selected.kind {
+                    ExprKind::Field { slot, .. } => ExprKind::Field {
+                        base: Box::new(base),
+                        slot,
+                    },
+                    _ => ExprKind::SelectKey {
+                        base: Box::new(base),
+                        key: field.name.as_str().into(),
+                    },
+                };
+                node(kind, ty, span)
+            }
             Ty::Optional(_) => {
                 let d = self
                     .error(Code::TypeMismatch, base.span, format!("this is {}, which has no fields", self.show(&base.ty)))
@@ -628,6 +761,82 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         }
     }
 
+    /// `base.?field`: an optional of the field's value, empty where the key is absent.
+    fn optional_select(&mut self, base: &ast::Expr, field: &Ident, span: Span) -> ir::Expr {
+        let b = self.check(base);
+        let inner = match &b.ty {
+            Ty::Optional(inner) => inner.as_ref().clone(),
+            other => other.clone(),
+        };
+        let value = match &inner {
+            Ty::Error => return error_expr(span),
+            Ty::Map(k, v) if k.accepts(&Ty::String) => v.as_ref().clone(),
+            Ty::Record(id) => {
+                let found = self
+                    .ctx
+                    .schema
+                    .record(*id)
+                    .and_then(|r| r.field(&field.name).map(|(_, f)| f.ty.clone()));
+                match found {
+                    Some(t) => t,
+                    None => {
+                        let probe = node(ExprKind::Var(Var::Event), inner.clone(), b.span);
+                        self.field_of(probe, field, span);
+                        return error_expr(span);
+                    }
+                }
+            }
+            Ty::Dyn => Ty::Dyn,
+            _ if self.dynamic() => Ty::Dyn,
+            other => {
+                let d = self.error(
+                    Code::TypeMismatch,
+                    field.span,
+                    format!("{} has no field `{}`", self.show(other), field.name),
+                );
+                self.report(d);
+                return error_expr(span);
+            }
+        };
+        let ty = match value {
+            Ty::Optional(t) => Ty::Optional(t),
+            t => Ty::optional(t),
+        };
+        node(
+            ExprKind::OptionalSelect {
+                base: Box::new(b),
+                key: field.name.as_str().into(),
+            },
+            ty,
+            span,
+        )
+    }
+
+    /// `?x` in a list or map literal: `x` must be optional.
+    fn optional_entry(&mut self, value: ir::Expr) -> ir::Expr {
+        let ty = match &value.ty {
+            Ty::Optional(_) => value.ty.clone(),
+            t if t.is_dynamic() => Ty::optional(Ty::Dyn),
+            _ if self.dynamic() => Ty::optional(Ty::Dyn),
+            other => {
+                let d = self
+                    .error(
+                        Code::TypeMismatch,
+                        value.span,
+                        format!(
+                            "`?` takes an optional value, and this is {}",
+                            self.show(other)
+                        ),
+                    )
+                    .with_help("wrap it as `?optional.of(x)`, or drop the `?`");
+                self.report(d);
+                return error_expr(value.span);
+            }
+        };
+        let span = value.span;
+        node(ExprKind::OptionalEntry(Box::new(value)), ty, span)
+    }
+
     // ------------------------------------------------------------------------------ operators
 
     fn unary(&mut self, op: UnaryOp, operand: &ast::Expr, span: Span) -> ir::Expr {
@@ -636,6 +845,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             (_, t) if t.is_dynamic() => t.clone(),
             (UnaryOp::Not, Ty::Bool) => Ty::Bool,
             (UnaryOp::Neg, t @ (Ty::Int | Ty::Double | Ty::Duration | Ty::Money)) => t.clone(),
+            _ if self.dynamic() => Ty::Dyn,
             (_, t) => {
                 let symbol = if op == UnaryOp::Not { "!" } else { "-" };
                 let d = self
@@ -711,6 +921,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         };
         let ty = match binary_type(op, &l.ty, &r.ty) {
             Some(ty) => ty,
+            None if self.dynamic() => Ty::Dyn,
             None => {
                 self.no_binary_overload(op, &l, &r);
                 Ty::Error
@@ -761,14 +972,64 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         self.report(d);
     }
 
-    fn index(&mut self, base: &ast::Expr, index: &ast::Expr, span: Span) -> ir::Expr {
+    fn index(
+        &mut self,
+        base: &ast::Expr,
+        index: &ast::Expr,
+        optional: bool,
+        span: Span,
+    ) -> ir::Expr {
         let b = self.check(base);
         let i = self.check(index);
+        // An optional base (`m[?k][0]`, `opt[1]`) indexes its value, and the result is optional.
+        let (container, chained) = match &b.ty {
+            Ty::Optional(inner) => (inner.as_ref().clone(), true),
+            other => (other.clone(), false),
+        };
+        let elem = match (&container, &i.ty) {
+            (Ty::Error, _) | (_, Ty::Error) => return error_expr(span),
+            (Ty::List(elem), Ty::Int | Ty::Uint | Ty::Dyn) => Some(elem.as_ref().clone()),
+            (Ty::Map(key, value), k) if comparable(key, k) => Some(value.as_ref().clone()),
+            (Ty::Dyn, _) => Some(Ty::Dyn),
+            _ => None,
+        };
+        if optional || chained {
+            let Some(elem) = elem.or_else(|| self.dynamic().then_some(Ty::Dyn)) else {
+                let d = self.error(
+                    Code::NoOverload,
+                    span,
+                    format!(
+                        "cannot index {} with {}",
+                        self.show(&b.ty),
+                        self.show(&i.ty)
+                    ),
+                );
+                self.report(d);
+                return error_expr(span);
+            };
+            let ty = match elem {
+                Ty::Optional(t) => Ty::Optional(t),
+                t => Ty::optional(t),
+            };
+            let kind = if optional {
+                ExprKind::OptionalIndex {
+                    base: Box::new(b),
+                    index: Box::new(i),
+                }
+            } else {
+                ExprKind::Index {
+                    base: Box::new(b),
+                    index: Box::new(i),
+                }
+            };
+            return node(kind, ty, span);
+        }
         let ty = match (&b.ty, &i.ty) {
             (Ty::Error, _) | (_, Ty::Error) => Ty::Error,
             (Ty::List(elem), Ty::Int | Ty::Uint | Ty::Dyn) => elem.as_ref().clone(),
             (Ty::Map(key, value), k) if comparable(key, k) => value.as_ref().clone(),
             (Ty::Dyn, _) => Ty::Dyn,
+            _ if self.dynamic() => Ty::Dyn,
             (bt, it) => {
                 let d = self.error(
                     Code::NoOverload,
@@ -789,14 +1050,15 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         )
     }
 
-    fn map_literal(&mut self, entries: &[(ast::Expr, ast::Expr)], span: Span) -> ir::Expr {
+    fn map_literal(&mut self, entries: &[ast::MapEntry], span: Span) -> ir::Expr {
         let mut checked = Vec::with_capacity(entries.len());
-        for (k, v) in entries {
-            let key = self.check(k);
+        for entry in entries {
+            let key = self.check(&entry.key);
             if !matches!(
                 key.ty,
                 Ty::String | Ty::Int | Ty::Uint | Ty::Bool | Ty::Dyn | Ty::Error
-            ) {
+            ) && !self.dynamic()
+            {
                 let d = self.error(
                     Code::TypeMismatch,
                     key.span,
@@ -807,15 +1069,42 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 );
                 self.report(d);
             }
-            let value = self.check(v);
+            let value = self.check(&entry.value);
+            let value = if entry.optional {
+                self.optional_entry(value)
+            } else {
+                value
+            };
             checked.push((key, value));
         }
         let key_ty = join_all(checked.iter().map(|(k, _)| &k.ty));
-        let value_ty = join_all(checked.iter().map(|(_, v)| &v.ty));
+        let value_ty = join_all(checked.iter().map(|(_, v)| entry_type(v)));
         node(ExprKind::Map(checked), Ty::map(key_ty, value_ty), span)
     }
 
     // ------------------------------------------------------------------------------ comprehensions
+
+    /// A reference to the local `name` (a `cel.block` slot or iteration variable).
+    pub fn local_named(&mut self, name: &str, span: Span) -> ir::Expr {
+        match self.scope.locals.iter().rposition(|(n, _)| n == name) {
+            Some(i) => {
+                let ty = self.scope.locals.get(i).map_or(Ty::Dyn, |(_, t)| t.clone());
+                node(ExprKind::Var(Var::Local(i as u32)), ty, span)
+            }
+            None => {
+                let shown = name.trim_start_matches('@');
+                let d = self
+                    .error(
+                        Code::UnknownName,
+                        span,
+                        format!("`{shown}` is not bound here"),
+                    )
+                    .with_help("`cel.index(i)` refers to an earlier expression of its `cel.block`");
+                self.report(d);
+                error_expr(span)
+            }
+        }
+    }
 
     /// Checks `body` with a new comprehension variable in scope; returns the variable's number.
     pub fn with_local<T>(
@@ -1051,6 +1340,15 @@ fn literal(lit: &Literal, span: Span) -> ir::Expr {
         Literal::Money(m) => (Value::Money(*m), Ty::Money),
     };
     ir::Expr::constant(value, ty, span)
+}
+
+/// The type an element of a list literal (or a map entry's value) adds: for `?x`, the type of
+/// the optional's value.
+fn entry_type(e: &ir::Expr) -> &Ty {
+    match (&e.kind, &e.ty) {
+        (ExprKind::OptionalEntry(_), Ty::Optional(inner)) => inner,
+        _ => &e.ty,
+    }
 }
 
 fn join_all<'t>(mut types: impl Iterator<Item = &'t Ty>) -> Ty {

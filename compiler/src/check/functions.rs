@@ -8,7 +8,7 @@ use crate::span::Span;
 use crate::syntax::ast::{self, Ident};
 use crate::types::Ty;
 use crate::value::time::TimePart;
-use crate::value::{Value, ops};
+use crate::value::{EvalError, Value, ops};
 
 use super::signature::{Function, Overload, P, Style, o};
 use crate::library;
@@ -283,7 +283,18 @@ const FUNCTIONS: &[Function] = &[
     },
 ];
 
-const MACROS: [&str; 5] = ["all", "exists", "exists_one", "map", "filter"];
+const MACROS: [&str; 10] = [
+    "all",
+    "exists",
+    "exists_one",
+    "existsOne",
+    "map",
+    "filter",
+    "transformList",
+    "transformMap",
+    "optMap",
+    "optFlatMap",
+];
 const OPTIONAL_METHODS: [&str; 3] = ["hasValue", "value", "orValue"];
 
 fn node(kind: ExprKind, ty: Ty, span: Span) -> ir::Expr {
@@ -317,6 +328,12 @@ pub(super) fn call(
             let r = ch.check(receiver);
             optional_method(ch, r, func, args, span)
         }
+        Some(ns)
+            if ch.namespace(ns).as_deref() == Some("cel")
+                && let Some(e) = cel_namespace(ch, target, name, args, span) =>
+        {
+            e
+        }
         Some(ns) if let Some(qualified) = library_name(ch, ns, name) => {
             let checked: Vec<ir::Expr> = args.iter().map(|a| ch.check(a)).collect();
             let func = Ident {
@@ -331,6 +348,35 @@ pub(super) fn call(
             builtin(ch, receiver, func, checked, span)
         }
     }
+}
+
+/// `cel.bind`, `cel.block`, and the references `cel.index(i)` and `cel.iterVar(i, j)`.
+fn cel_namespace(
+    ch: &mut ExprChecker<'_, '_>,
+    target: Option<&ast::Expr>,
+    name: &str,
+    args: &[ast::Expr],
+    span: Span,
+) -> Option<ir::Expr> {
+    if ch.ctx.mode.no_macros {
+        return None;
+    }
+    if let Some(e) = binding_macro(ch, name, args, span) {
+        return Some(e);
+    }
+    let call = ast::Expr {
+        kind: ast::ExprKind::Call {
+            target: target.map(|t| Box::new(t.clone())),
+            func: Ident {
+                name: name.to_string(),
+                span,
+            },
+            args: args.to_vec(),
+        },
+        span,
+    };
+    let local = block_reference(&call)?;
+    Some(ch.local_named(&local, span))
 }
 
 /// `ns.name` as the qualified name of a library function (`base64.encode`), when `ns` is a
@@ -361,7 +407,12 @@ fn has(ch: &mut ExprChecker<'_, '_>, args: &[ast::Expr], span: Span) -> ir::Expr
         ch.report(d);
         return error_expr(span);
     };
-    let ast::ExprKind::Select { base, field } = &arg.kind else {
+    let ast::ExprKind::Select {
+        base,
+        field,
+        optional: false,
+    } = &arg.kind
+    else {
         let d = ch
             .error(
                 Code::TypeMismatch,
@@ -389,6 +440,14 @@ fn has(ch: &mut ExprChecker<'_, '_>, args: &[ast::Expr], span: Span) -> ir::Expr
             span,
         ),
         Ty::Error => error_expr(span),
+        _ if ch.dynamic() => node(
+            ExprKind::HasKey {
+                base: Box::new(b),
+                key: field.name.as_str().into(),
+            },
+            Ty::Bool,
+            span,
+        ),
         other => {
             let d = ch.error(
                 Code::TypeMismatch,
@@ -404,6 +463,131 @@ fn has(ch: &mut ExprChecker<'_, '_>, args: &[ast::Expr], span: Span) -> ir::Expr
     }
 }
 
+/// A comprehension variable as written: a name, or `cel.iterVar(i, j)` of a `cel.block`.
+fn variable_name(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ast::ExprKind::Ident {
+            name,
+            global: false,
+        } => Some(name.clone()),
+        _ => block_reference(e).filter(|r| r.starts_with("@it")),
+    }
+}
+
+/// `cel.index(n)`, `cel.iterVar(i, j)` and `cel.accuVar(i, j)` as the names of the locals they
+/// refer to (names no user can write).
+fn block_reference(e: &ast::Expr) -> Option<String> {
+    let ast::ExprKind::Call {
+        target: Some(target),
+        func,
+        args,
+    } = &e.kind
+    else {
+        return None;
+    };
+    if !matches!(&target.kind, ast::ExprKind::Ident { name, global: false } if name == "cel") {
+        return None;
+    }
+    let number = |a: &ast::Expr| match a.kind {
+        ast::ExprKind::Literal(ast::Literal::Int(n)) if n >= 0 => Some(n),
+        _ => None,
+    };
+    match (func.name.as_str(), args.as_slice()) {
+        ("index", [n]) => Some(format!("@index{}", number(n)?)),
+        ("iterVar", [a, b]) => Some(format!("@it{}:{}", number(a)?, number(b)?)),
+        ("accuVar", [a, b]) => Some(format!("@ac{}:{}", number(a)?, number(b)?)),
+        _ => None,
+    }
+}
+
+/// `cel.bind(x, value, body)` and `cel.block([e0, e1, ...], body)`, where `cel.index(i)` in
+/// later expressions and the body is `ei`: both are local bindings.
+fn binding_macro(
+    ch: &mut ExprChecker<'_, '_>,
+    name: &str,
+    args: &[ast::Expr],
+    span: Span,
+) -> Option<ir::Expr> {
+    match (name, args) {
+        ("bind", [var, value, body]) => {
+            let Some(var) = variable_name(var) else {
+                let d = ch
+                    .error(Code::WrongArity, var.span, "`cel.bind` binds a name")
+                    .with_help("write `cel.bind(x, value, x + 1)`");
+                ch.report(d);
+                return Some(error_expr(span));
+            };
+            let value = ch.check(value);
+            Some(let_node(ch, &var, value, body, span))
+        }
+        ("block", [list, body]) => {
+            let ast::ExprKind::List(items) = &list.kind else {
+                let d = ch
+                    .error(
+                        Code::TypeMismatch,
+                        list.span,
+                        "`cel.block` takes a list literal",
+                    )
+                    .with_help("write `cel.block([a, cel.index(0) + 1], cel.index(1))`");
+                ch.report(d);
+                return Some(error_expr(span));
+            };
+            Some(block(ch, items, 0, body, span))
+        }
+        _ => None,
+    }
+}
+
+fn block(
+    ch: &mut ExprChecker<'_, '_>,
+    items: &[ast::Element],
+    index: usize,
+    body: &ast::Expr,
+    span: Span,
+) -> ir::Expr {
+    let Some((first, rest)) = items.split_first() else {
+        return ch.check(body);
+    };
+    let value = ch.check(&first.value);
+    let ty = value.ty.clone();
+    ch.with_local(&format!("@index{index}"), ty, |ch, var| {
+        let inner = block(ch, rest, index + 1, body, span);
+        let ty = inner.ty.clone();
+        node(
+            ExprKind::Let {
+                var,
+                value: Box::new(value),
+                body: Box::new(inner),
+            },
+            ty,
+            span,
+        )
+    })
+}
+
+fn let_node(
+    ch: &mut ExprChecker<'_, '_>,
+    var: &str,
+    value: ir::Expr,
+    body: &ast::Expr,
+    span: Span,
+) -> ir::Expr {
+    let ty = value.ty.clone();
+    ch.with_local(var, ty, |ch, index| {
+        let body = ch.check(body);
+        let ty = body.ty.clone();
+        node(
+            ExprKind::Let {
+                var: index,
+                value: Box::new(value),
+                body: Box::new(body),
+            },
+            ty,
+            span,
+        )
+    })
+}
+
 fn comprehension(
     ch: &mut ExprChecker<'_, '_>,
     range: &ast::Expr,
@@ -411,81 +595,137 @@ fn comprehension(
     args: &[ast::Expr],
     span: Span,
 ) -> ir::Expr {
-    let kind = match func.name.as_str() {
-        "all" => ComprehensionKind::All,
-        "exists" => ComprehensionKind::Exists,
-        "exists_one" => ComprehensionKind::ExistsOne,
-        "map" => ComprehensionKind::Map,
-        _ => ComprehensionKind::Filter,
+    use ComprehensionKind as K;
+    let fname = func.name.as_str();
+    // (kind, variables, has a predicate, has a transform)
+    let shape = match (fname, args.len()) {
+        ("all", 2) => Some((K::All, 1, true, false)),
+        ("all", 3) => Some((K::All, 2, true, false)),
+        ("exists", 2) => Some((K::Exists, 1, true, false)),
+        ("exists", 3) => Some((K::Exists, 2, true, false)),
+        ("exists_one" | "existsOne", 2) => Some((K::ExistsOne, 1, true, false)),
+        ("exists_one" | "existsOne", 3) => Some((K::ExistsOne, 2, true, false)),
+        ("map", 2) => Some((K::Map, 1, false, true)),
+        ("map", 3) => Some((K::Map, 1, true, true)),
+        ("filter", 2) => Some((K::Filter, 1, true, false)),
+        ("transformList", 3) => Some((K::Map, 2, false, true)),
+        ("transformList", 4) => Some((K::Map, 2, true, true)),
+        ("transformMap", 3) => Some((K::TransformMap, 2, false, true)),
+        ("transformMap", 4) => Some((K::TransformMap, 2, true, true)),
+        ("optMap", 2) => Some((K::OptionalMap, 1, false, true)),
+        ("optFlatMap", 2) => Some((K::OptionalFlatMap, 1, false, true)),
+        _ => None,
     };
-    let arity_ok = match kind {
-        ComprehensionKind::Map => args.len() == 2 || args.len() == 3,
-        _ => args.len() == 2,
-    };
-    let var = match args.first().map(|a| &a.kind) {
-        Some(ast::ExprKind::Ident {
-            name,
-            global: false,
-        }) if arity_ok => name.clone(),
-        _ => {
-            let usage = match kind {
-                ComprehensionKind::Map => "`list.map(x, f)` or `list.map(x, p, f)`",
-                _ => "a variable and a predicate, as in `list.all(x, x > 0)`",
-            };
-            let d = ch
-                .error(
-                    Code::WrongArity,
-                    span,
-                    format!("`{}` takes {usage}", func.name),
-                )
-                .with_label("here");
-            ch.report(d);
-            return error_expr(span);
-        }
+    let names: Option<Vec<String>> = shape.and_then(|(_, vars, _, _)| {
+        args.get(..vars)
+            .map(|vs| vs.iter().map(variable_name).collect::<Option<Vec<_>>>())?
+    });
+    let (Some((kind, vars, has_predicate, has_transform)), Some(names)) = (shape, names) else {
+        let usage = match fname {
+            "map" => "`list.map(x, f)` or `list.map(x, p, f)`",
+            "transformList" | "transformMap" => {
+                "two variables, an optional filter and a transform, as in `m.transformMap(k, v, v + 1)`"
+            }
+            "optMap" | "optFlatMap" => "a variable and a transform, as in `o.optMap(x, x + 1)`",
+            _ => "a variable and a predicate, as in `list.all(x, x > 0)`",
+        };
+        let d = ch
+            .error(Code::WrongArity, span, format!("`{fname}` takes {usage}"))
+            .with_label("here");
+        ch.report(d);
+        return error_expr(span);
     };
     let r = ch.check(range);
-    let elem = match &r.ty {
-        Ty::List(e) => e.as_ref().clone(),
-        Ty::Map(k, _) => k.as_ref().clone(),
-        Ty::Dyn => Ty::Dyn,
-        Ty::Error => Ty::Error,
-        other => {
-            let d = ch.error(
-                Code::TypeMismatch,
-                r.span,
-                format!(
-                    "`{}` ranges over a list or a map, and this is {}",
-                    func.name,
-                    ch.show(other)
-                ),
-            );
-            ch.report(d);
-            Ty::Error
-        }
+    let optional_range = matches!(kind, K::OptionalMap | K::OptionalFlatMap);
+    // The variables' types: (first, second) for this range.
+    let var_types = match (&r.ty, vars, optional_range) {
+        (Ty::Optional(inner), _, true) => Some((inner.as_ref().clone(), Ty::Dyn)),
+        (Ty::List(e), 1, false) => Some((e.as_ref().clone(), Ty::Dyn)),
+        (Ty::List(e), _, false) => Some((Ty::Int, e.as_ref().clone())),
+        (Ty::Map(k, _), 1, false) => Some((k.as_ref().clone(), Ty::Dyn)),
+        (Ty::Map(k, v), _, false) => Some((k.as_ref().clone(), v.as_ref().clone())),
+        (Ty::Dyn, _, _) => Some((Ty::Dyn, Ty::Dyn)),
+        (Ty::Error, _, _) => Some((Ty::Error, Ty::Error)),
+        _ if ch.dynamic() => Some((Ty::Dyn, Ty::Dyn)),
+        _ => None,
     };
-    let elem_for_result = elem.clone();
-    let (index, predicate, transform) = ch.with_local(&var, elem, |ch, index| {
-        let rest = args.get(1..).unwrap_or(&[]);
-        let (predicate, transform) = match (kind, rest) {
-            (ComprehensionKind::Map, [t]) => (None, Some(ch.check(t))),
-            (ComprehensionKind::Map, [p, t]) => (Some(ch.check(p)), Some(ch.check(t))),
-            (_, [p]) => (Some(ch.check(p)), None),
-            _ => (None, None),
+    let Some((first_ty, second_ty)) = var_types else {
+        let what = if optional_range {
+            "an optional value"
+        } else {
+            "a list or a map"
         };
-        if let Some(p) = &predicate {
-            ch.expect_bool(p, &format!("the predicate of `{}`", func.name));
-        }
-        (index, predicate, transform)
-    });
+        let d = ch.error(
+            Code::TypeMismatch,
+            r.span,
+            format!(
+                "`{fname}` ranges over {what}, and this is {}",
+                ch.show(&r.ty)
+            ),
+        );
+        ch.report(d);
+        return error_expr(span);
+    };
+    let elem_for_result = match (&r.ty, vars) {
+        (Ty::List(e), _) => e.as_ref().clone(),
+        _ => first_ty.clone(),
+    };
+    let first_name = names.first().cloned().unwrap_or_default();
+    let second_name = names.get(1).cloned();
+    let rest = args.get(vars..).unwrap_or(&[]);
+    let (index, index2, predicate, transform) =
+        ch.with_local(&first_name, first_ty.clone(), |ch, index| {
+            let body = |ch: &mut ExprChecker<'_, '_>| {
+                let (predicate, transform) = match (has_predicate, has_transform, rest) {
+                    (true, true, [p, t]) => (Some(ch.check(p)), Some(ch.check(t))),
+                    (true, false, [p]) => (Some(ch.check(p)), None),
+                    (false, true, [t]) => (None, Some(ch.check(t))),
+                    _ => (None, None),
+                };
+                if let Some(p) = &predicate {
+                    ch.expect_bool(p, &format!("the predicate of `{fname}`"));
+                }
+                (predicate, transform)
+            };
+            match &second_name {
+                Some(name) => ch.with_local(name, second_ty.clone(), |ch, index2| {
+                    let (p, t) = body(ch);
+                    (index, Some(index2), p, t)
+                }),
+                None => {
+                    let (p, t) = body(ch);
+                    (index, None, p, t)
+                }
+            }
+        });
+    let transform_ty = transform.as_ref().map_or(Ty::Dyn, |t| t.ty.clone());
     let ty = match kind {
-        ComprehensionKind::Map => Ty::list(transform.as_ref().map_or(Ty::Dyn, |t| t.ty.clone())),
-        ComprehensionKind::Filter => Ty::list(elem_for_result),
-        _ => Ty::Bool,
+        K::Map => Ty::list(transform_ty),
+        K::TransformMap => Ty::map(first_ty, transform_ty),
+        K::Filter => Ty::list(elem_for_result),
+        K::OptionalMap => Ty::optional(transform_ty),
+        K::OptionalFlatMap => match transform_ty {
+            t @ (Ty::Optional(_) | Ty::Dyn | Ty::Error) => t,
+            other => {
+                let d = ch.error(
+                    Code::TypeMismatch,
+                    span,
+                    format!(
+                        "`optFlatMap` needs a transform that gives an optional, and this gives {}",
+                        ch.show(&other)
+                    ),
+                ).with_help("use `optMap` for a plain value");
+                ch.report(d);
+                return error_expr(span);
+            }
+        },
+        K::All | K::Exists | K::ExistsOne => Ty::Bool,
     };
     node(
         ExprKind::Comprehension(Box::new(ir::Comprehension {
             kind,
             var: index,
+            var2: index2,
             range: r,
             predicate,
             transform,
@@ -550,6 +790,7 @@ fn optional_method(
         Ty::Optional(inner) => inner.as_ref().clone(),
         Ty::Dyn => Ty::Dyn,
         Ty::Error => return error_expr(span),
+        _ if ch.dynamic() => Ty::Dyn,
         other => {
             let d = ch
                 .error(
@@ -635,6 +876,12 @@ fn builtin(
 ) -> ir::Expr {
     let name = func.name.as_str();
     let Some(f) = functions().find(|f| f.name == name) else {
+        if ch.dynamic() {
+            return ch.deferred_error(
+                EvalError::NoSuchOverload(format!("unbound function `{name}`")),
+                span,
+            );
+        }
         let known = functions()
             .map(|f| f.name)
             .chain(MACROS)
@@ -652,6 +899,17 @@ fn builtin(
         return error_expr(span);
     };
     let is_method = receiver.is_some();
+    let wrong_style = match f.style {
+        Style::Global => is_method,
+        Style::Method => !is_method,
+        Style::Both => false,
+    };
+    if wrong_style && ch.dynamic() {
+        return ch.deferred_error(
+            EvalError::NoSuchOverload(format!("unbound function `{name}`")),
+            span,
+        );
+    }
     if is_method && f.style == Style::Global {
         let d = ch
             .error(
@@ -682,6 +940,16 @@ fn builtin(
         return error_expr(span);
     }
     let ty = match matching.as_slice() {
+        [] if ch.dynamic() && f.overloads.iter().any(|o| o.params.len() == all.len()) => Ty::Dyn,
+        [] if ch.dynamic() => {
+            return ch.deferred_error(
+                EvalError::NoSuchOverload(format!(
+                    "`{name}` does not take {} arguments",
+                    all.len()
+                )),
+                span,
+            );
+        }
         [] => {
             let given: Vec<String> = all.iter().map(|a| ch.show(&a.ty)).collect();
             let shapes: Vec<String> = f

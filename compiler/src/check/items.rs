@@ -474,11 +474,15 @@ fn channels(ctx: &mut Ctx<'_>, file: usize, e: &ast::Expr) -> Vec<ChannelId> {
         ctx.push(d);
     }
     let mut out = Vec::new();
-    for item in items {
-        let ast::ExprKind::Ident {
-            name,
-            global: false,
-        } = &item.kind
+    for element in items {
+        let item = &element.value;
+        let (
+            ast::ExprKind::Ident {
+                name,
+                global: false,
+            },
+            false,
+        ) = (&item.kind, element.optional)
         else {
             let d = Diagnostic::error(
                 Code::TypeMismatch,

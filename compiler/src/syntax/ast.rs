@@ -185,10 +185,11 @@ pub enum ExprKind {
         name: String,
         global: bool,
     },
-    /// `base.field`.
+    /// `base.field`, or `base.?field` (`optional`), which gives an optional value.
     Select {
         base: Box<Expr>,
         field: Ident,
+        optional: bool,
     },
     /// `func(args)` or `target.func(args)`; macros such as `has` and `all` are calls here.
     Call {
@@ -196,9 +197,11 @@ pub enum ExprKind {
         func: Ident,
         args: Vec<Expr>,
     },
+    /// `base[index]`, or `base[?index]` (`optional`).
     Index {
         base: Box<Expr>,
         index: Box<Expr>,
+        optional: bool,
     },
     Unary {
         op: UnaryOp,
@@ -214,12 +217,29 @@ pub enum ExprKind {
         then: Box<Expr>,
         otherwise: Box<Expr>,
     },
-    List(Vec<Expr>),
-    Map(Vec<(Expr, Expr)>),
+    List(Vec<Element>),
+    Map(Vec<MapEntry>),
     Temporal(Temporal),
     /// Stands where a diagnostic was already reported (an invalid literal, nesting too deep), so
     /// that later stages skip it without reporting it again.
     Invalid,
+}
+
+/// An element of a list literal; `optional` for `?x`, which adds the value of the optional `x`
+/// when it has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Element {
+    pub value: Expr,
+    pub optional: bool,
+}
+
+/// An entry of a map literal; `optional` for `?k: v`, where `v` is optional and the entry is
+/// left out when it is empty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapEntry {
+    pub key: Expr,
+    pub value: Expr,
+    pub optional: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

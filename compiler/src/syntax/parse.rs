@@ -233,6 +233,19 @@ impl<'f> Builder<'f> {
         Span::new(self.offset + s.start(), self.offset + s.end())
     }
 
+    /// A selected field's name; a quoted one (`` `content-type` ``) without its backquotes.
+    fn field_ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        let text = pair.as_str();
+        Ident {
+            span: self.span(&pair),
+            name: text
+                .strip_prefix('`')
+                .and_then(|t| t.strip_suffix('`'))
+                .unwrap_or(text)
+                .to_string(),
+        }
+    }
+
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
         Ident {
             span: self.span(&pair),
@@ -690,10 +703,20 @@ impl<'f> Builder<'f> {
             let node_span = acc.expr.span.to(post_span);
             match postfix.as_rule() {
                 Rule::select => {
-                    let mut parts = postfix.into_inner();
+                    let mut parts = postfix.into_inner().peekable();
+                    let optional = parts.next_if(|p| p.as_rule() == Rule::opt_mark).is_some();
                     let Some(name) = parts.next() else { continue };
-                    let field = self.ident(name);
+                    let field = self.field_ident(name);
                     match parts.next() {
+                        Some(args) if optional => {
+                            let _ = args;
+                            self.error(
+                                Code::Syntax,
+                                post_span,
+                                "`.?` selects a field; it cannot call a method",
+                            );
+                            return self.invalid(node_span);
+                        }
                         Some(args) => {
                             let (args, depth) = self.args(args);
                             let depth = 1 + depth.max(acc.depth);
@@ -713,6 +736,7 @@ impl<'f> Builder<'f> {
                                 ExprKind::Select {
                                     base: Box::new(acc.expr),
                                     field,
+                                    optional,
                                 },
                                 node_span,
                                 depth,
@@ -721,7 +745,9 @@ impl<'f> Builder<'f> {
                     }
                 }
                 Rule::index => {
-                    let Some(index_pair) = postfix.into_inner().next() else {
+                    let mut parts = postfix.into_inner().peekable();
+                    let optional = parts.next_if(|p| p.as_rule() == Rule::opt_mark).is_some();
+                    let Some(index_pair) = parts.next() else {
                         continue;
                     };
                     let index = self.expr(index_pair);
@@ -730,6 +756,7 @@ impl<'f> Builder<'f> {
                         ExprKind::Index {
                             base: Box::new(acc.expr),
                             index: Box::new(index.expr),
+                            optional,
                         },
                         node_span,
                         depth,
@@ -800,21 +827,38 @@ impl<'f> Builder<'f> {
                 }
             }
             Rule::list_lit => {
-                let (items, depth) = self.args(pair);
+                let mut depth = 0;
+                let mut items = Vec::new();
+                for elem in pair.into_inner() {
+                    let mut parts = elem.into_inner().peekable();
+                    let optional = parts.next_if(|p| p.as_rule() == Rule::opt_mark).is_some();
+                    let Some(value) = parts.next() else { continue };
+                    let value = self.expr(value);
+                    depth = depth.max(value.depth);
+                    items.push(Element {
+                        value: value.expr,
+                        optional,
+                    });
+                }
                 self.node(ExprKind::List(items), span, depth + 1)
             }
             Rule::map_lit => {
                 let mut depth = 0;
                 let mut entries = Vec::new();
                 for entry in pair.into_inner() {
-                    let mut kv = entry.into_inner();
+                    let mut kv = entry.into_inner().peekable();
+                    let optional = kv.next_if(|p| p.as_rule() == Rule::opt_mark).is_some();
                     let (Some(k), Some(v)) = (kv.next(), kv.next()) else {
                         continue;
                     };
                     let k = self.expr(k);
                     let v = self.expr(v);
                     depth = depth.max(k.depth).max(v.depth);
-                    entries.push((k.expr, v.expr));
+                    entries.push(MapEntry {
+                        key: k.expr,
+                        value: v.expr,
+                        optional,
+                    });
                 }
                 self.node(ExprKind::Map(entries), span, depth + 1)
             }
@@ -1137,7 +1181,7 @@ fn describe(rule: Rule) -> Option<String> {
         | Rule::prefix_op => EXPRESSION,
         Rule::duration_lit => "a duration such as `7d`",
         Rule::ident | Rule::qual_name => "a name",
-        Rule::field_name => "a field name",
+        Rule::field_name | Rule::quoted_field => "a field name",
         Rule::type_expr | Rule::enum_type | Rule::record_type | Rule::generic_type => "a type",
         Rule::field | Rule::field_list => "a field such as `plan: string`",
         Rule::offer_prop => "a property such as `title: \"...\"`",

@@ -484,6 +484,22 @@ pub fn index(container: &Value, key: &Value) -> Value {
     })
 }
 
+/// `container[?key]`: the element as an optional, empty where `container[key]` finds nothing.
+pub fn optional_index(container: &Value, key: &Value) -> Value {
+    match index(container, key) {
+        Value::Error(e)
+            if matches!(
+                e.as_ref(),
+                EvalError::IndexOutOfRange(_) | EvalError::NoSuchKey(_)
+            ) =>
+        {
+            Value::Optional(None)
+        }
+        err @ Value::Error(_) => err,
+        v => optional_of(&v),
+    }
+}
+
 fn list_position(key: &Value) -> Result<i128, EvalError> {
     match key {
         Value::Int(i) => Ok(i128::from(*i)),
