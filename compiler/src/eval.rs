@@ -190,17 +190,9 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                 self.select_key(&base, key)
             }
             ExprKind::HasKey { base, key } => match self.eval_in(base, env, locals) {
-                Value::Map(m) => Value::Bool(m.entries.contains_key(&MapKey::String(key.clone()))),
-                Value::Record(r) => Value::Bool(
-                    self.schema
-                        .record(r.ty)
-                        .and_then(|def| def.field(key))
-                        .is_some_and(|(slot, _)| {
-                            r.fields.get(slot as usize).is_some_and(Option::is_some)
-                        }),
-                ),
-                err @ Value::Error(_) => err,
-                other => no_overload("has", &other),
+                Value::Optional(None) => Value::Bool(false),
+                Value::Optional(Some(inner)) => self.has_key(&inner, key),
+                other => self.has_key(&other, key),
             },
             ExprKind::Index { base, index } => {
                 let container = self.eval_in(base, env, locals);
@@ -208,10 +200,7 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                 match container {
                     // Optional chaining: indexing an optional indexes its value.
                     Value::Optional(None) => container,
-                    Value::Optional(Some(inner)) => match ops::index(&inner, &key) {
-                        err @ Value::Error(_) => err,
-                        v => ops::optional_of(&v),
-                    },
+                    Value::Optional(Some(inner)) => ops::optional_index(&inner, &key),
                     container => ops::index(&container, &key),
                 }
             }
@@ -342,6 +331,23 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         }
     }
 
+    /// `has(v.key)` on an evaluated `v`: a map's key, a record's present field.
+    fn has_key(&self, v: &Value, key: &Arc<str>) -> Value {
+        match v {
+            Value::Map(m) => Value::Bool(m.entries.contains_key(&MapKey::String(key.clone()))),
+            Value::Record(r) => Value::Bool(
+                self.schema
+                    .record(r.ty)
+                    .and_then(|def| def.field(key))
+                    .is_some_and(|(slot, _)| {
+                        r.fields.get(slot as usize).is_some_and(Option::is_some)
+                    }),
+            ),
+            Value::Error(_) => v.clone(),
+            other => no_overload("has", other),
+        }
+    }
+
     /// An element of a list literal or a map entry's value: `None` for an empty `?x`.
     fn element(
         &self,
@@ -422,12 +428,9 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
 
     fn select_key(&self, base: &Value, key: &Arc<str>) -> Value {
         match base {
-            // Optional chaining: a field of an optional is an optional field value.
+            // Optional chaining: after an optional, a selection is an optional selection.
             Value::Optional(None) => base.clone(),
-            Value::Optional(Some(inner)) => match self.select_key(inner, key) {
-                err @ Value::Error(_) => err,
-                v => ops::optional_of(&v),
-            },
+            Value::Optional(Some(inner)) => self.optional_select(inner, key),
             Value::Map(m) => m
                 .entries
                 .get(&MapKey::String(key.clone()))
@@ -680,6 +683,8 @@ pub fn call(func: Func, args: &[Value]) -> Value {
         Func::OptionalHasValue => ops::has_value(first),
         Func::OptionalValue => ops::optional_value(first),
         Func::OptionalOrValue => ops::or_value(first, second()),
+        Func::OptionalOfNonZeroValue => ops::optional_of_non_zero(first),
+        Func::OptionalOr => ops::optional_or(first, second()),
         Func::Library(f) => crate::library::call(f, args),
     }
 }

@@ -339,6 +339,10 @@ pub enum Func {
     OptionalHasValue,
     OptionalValue,
     OptionalOrValue,
+    /// `optional.ofNonZeroValue(x)`: empty for a zero value (`0`, `''`, `[]`, `null`, ...).
+    OptionalOfNonZeroValue,
+    /// `a.or(b)`: `a` if it has a value, else `b`.
+    OptionalOr,
     /// A function of one of CEL's extension libraries.
     Library(crate::library::LibraryFn),
 }

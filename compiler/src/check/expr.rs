@@ -167,6 +167,7 @@ fn type_named(name: &str) -> Option<Ty> {
         "type" => Ty::Type,
         "list" => Ty::list(Ty::Dyn),
         "map" => Ty::map(Ty::Dyn, Ty::Dyn),
+        "optional_type" => Ty::optional(Ty::Dyn),
         "google.protobuf.Timestamp" | "timestamp" => Ty::Timestamp,
         "google.protobuf.Duration" | "duration" => Ty::Duration,
         "money" => Ty::Money,

@@ -295,7 +295,7 @@ const MACROS: [&str; 10] = [
     "optMap",
     "optFlatMap",
 ];
-const OPTIONAL_METHODS: [&str; 3] = ["hasValue", "value", "orValue"];
+const OPTIONAL_METHODS: [&str; 4] = ["hasValue", "value", "orValue", "or"];
 
 fn node(kind: ExprKind, ty: Ty, span: Span) -> ir::Expr {
     ir::Expr { kind, ty, span }
@@ -431,7 +431,7 @@ fn has(ch: &mut ExprChecker<'_, '_>, args: &[ast::Expr], span: Span) -> ir::Expr
             }
             _ => error_expr(span),
         },
-        Ty::Map(_, _) | Ty::Dyn => node(
+        Ty::Map(_, _) | Ty::Dyn | Ty::Optional(_) => node(
             ExprKind::HasKey {
                 base: Box::new(b),
                 key: field.name.as_str().into(),
@@ -754,6 +754,18 @@ fn optional_namespace(
                 span,
             )
         }
+        ("ofNonZeroValue", [value]) => {
+            let v = ch.check(value);
+            let ty = Ty::optional(v.ty.clone());
+            node(
+                ExprKind::Call {
+                    func: Func::OptionalOfNonZeroValue,
+                    args: vec![v],
+                },
+                ty,
+                span,
+            )
+        }
         ("none", []) => node(
             ExprKind::Call {
                 func: Func::OptionalNone,
@@ -769,8 +781,8 @@ fn optional_namespace(
                     func.span,
                     format!("unknown function `optional.{name}`"),
                 )
-                .with_help("the optional namespace has `optional.of(x)` and `optional.none()`");
-            if let Some(s) = did_you_mean(name, ["of", "none"]) {
+                .with_help("the optional namespace has `optional.of(x)`, `optional.ofNonZeroValue(x)` and `optional.none()`");
+            if let Some(s) = did_you_mean(name, ["of", "ofNonZeroValue", "none"]) {
                 d.help = Some(s);
             }
             ch.report(d);
@@ -848,13 +860,40 @@ fn optional_method(
                 span,
             )
         }
+        ("or", [other]) => {
+            let o = ch.check(other);
+            let ty = match (&receiver.ty, &o.ty) {
+                (a, b) if a == b => a.clone(),
+                (Ty::Optional(a), Ty::Optional(b)) => Ty::optional(a.join(b)),
+                (a, b) if a.is_dynamic() || b.is_dynamic() => Ty::optional(Ty::Dyn),
+                (_, b) => {
+                    let diag = ch
+                        .error(
+                            Code::TypeMismatch,
+                            o.span,
+                            format!("`or` takes another optional, not {}", ch.show(b)),
+                        )
+                        .with_help("use `orValue(x)` for a plain default");
+                    ch.report(diag);
+                    return error_expr(span);
+                }
+            };
+            node(
+                ExprKind::Call {
+                    func: Func::OptionalOr,
+                    args: vec![receiver, o],
+                },
+                ty,
+                span,
+            )
+        }
         (name, _) => {
             let d = ch.error(
                 Code::WrongArity,
                 span,
                 format!(
                     "`{name}` takes {}",
-                    if name == "orValue" {
+                    if name == "orValue" || name == "or" {
                         "one argument"
                     } else {
                         "no arguments"

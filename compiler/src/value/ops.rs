@@ -1018,6 +1018,40 @@ pub fn optional_of(v: &Value) -> Value {
     })
 }
 
+/// `optional.ofNonZeroValue(v)`: empty for the zero value of `v`'s type.
+pub fn optional_of_non_zero(v: &Value) -> Value {
+    let zero = match v {
+        Value::Error(_) => return v.clone(),
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Int(i) => *i == 0,
+        Value::Uint(u) => *u == 0,
+        Value::Double(d) => *d == 0.0,
+        Value::String(s) => s.is_empty(),
+        Value::Bytes(b) => b.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.entries.is_empty(),
+        Value::Duration(d) | Value::Timestamp(d) => *d == 0,
+        Value::Optional(o) => o.is_none(),
+        _ => false,
+    };
+    if zero {
+        Value::Optional(None)
+    } else {
+        optional_of(v)
+    }
+}
+
+/// `a.or(b)`: `a` when it has a value, else `b`.
+pub fn optional_or(a: &Value, b: &Value) -> Value {
+    match (a, b) {
+        (Value::Optional(Some(_)), _) => a.clone(),
+        (Value::Optional(None), Value::Optional(_) | Value::Error(_)) => b.clone(),
+        (Value::Error(_), _) => a.clone(),
+        _ => Value::error(no_overload("or", &[a, b])),
+    }
+}
+
 /// `o.hasValue()`.
 pub fn has_value(o: &Value) -> Value {
     call("hasValue", &[o], || match o {
