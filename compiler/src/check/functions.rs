@@ -968,13 +968,8 @@ fn builtin(
         return error_expr(span);
     }
     let all: Vec<ir::Expr> = receiver.into_iter().chain(args).collect();
-    let matching: Vec<&Overload> = f
-        .overloads
-        .iter()
-        .filter(|o| {
-            o.params.len() == all.len() && o.params.iter().zip(&all).all(|(p, a)| p.accepts(&a.ty))
-        })
-        .collect();
+    let types: Vec<Ty> = all.iter().map(|a| a.ty.clone()).collect();
+    let matching: Vec<&Overload> = f.overloads.iter().filter(|o| o.fits(&types)).collect();
     if all.iter().any(|a| a.ty == Ty::Error) {
         return error_expr(span);
     }
@@ -991,21 +986,8 @@ fn builtin(
         }
         [] => {
             let given: Vec<String> = all.iter().map(|a| ch.show(&a.ty)).collect();
-            let shapes: Vec<String> = f
-                .overloads
-                .iter()
-                .map(|o| {
-                    format!(
-                        "({})",
-                        o.params
-                            .iter()
-                            .map(|p| p.name())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })
-                .collect();
-            let message = if f.overloads.iter().all(|o| o.params.len() != all.len()) {
+            let shapes: Vec<String> = f.overloads.iter().map(Overload::shape).collect();
+            let message = if f.overloads.iter().all(|o| !o.takes(all.len())) {
                 (
                     Code::WrongArity,
                     format!(
@@ -1030,8 +1012,14 @@ fn builtin(
             ch.report(d);
             return error_expr(span);
         }
-        [one, rest @ ..] if rest.iter().all(|o| o.result == one.result) => one.result.ty(),
-        _ => Ty::Dyn,
+        [one, rest @ ..] => {
+            let ty = one.result_ty(&types);
+            if rest.iter().all(|o| o.result_ty(&types) == ty) {
+                ty
+            } else {
+                Ty::Dyn
+            }
+        }
     };
     if f.func == Func::MatchesDynamic {
         return matches(ch, all, span);

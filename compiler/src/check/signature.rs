@@ -24,6 +24,12 @@ pub(crate) enum P {
     Any,
     Dyn,
     Type,
+    /// An int, a uint or a double. As a result: the arguments' common type (a list argument
+    /// contributes its element type), so `int` when every argument is an int, and `dyn` when
+    /// kinds mix, because the value is then one of the arguments with its own kind.
+    Num,
+    /// A list of numbers.
+    NumList,
 }
 
 impl P {
@@ -48,6 +54,8 @@ impl P {
             P::AnyEnum => matches!(ty, Ty::Enum(_)),
             P::Any => true,
             P::Dyn | P::Type => false,
+            P::Num => ty.is_numeric(),
+            P::NumList => matches!(ty, Ty::List(e) if e.is_dynamic() || e.is_numeric()),
         }
     }
 
@@ -65,7 +73,8 @@ impl P {
             P::Timezone => Ty::Timezone,
             P::StrList => Ty::list(Ty::String),
             P::Type => Ty::Type,
-            P::AnyList | P::AnyMap | P::AnyEnum | P::Any | P::Dyn => Ty::Dyn,
+            P::AnyList | P::AnyMap | P::AnyEnum | P::Any | P::Dyn | P::Num => Ty::Dyn,
+            P::NumList => Ty::list(Ty::Dyn),
         }
     }
 
@@ -87,6 +96,8 @@ impl P {
             P::AnyEnum => "enum",
             P::Any | P::Dyn => "dyn",
             P::Type => "type",
+            P::Num => "number",
+            P::NumList => "list<number>",
         }
     }
 }
@@ -102,6 +113,57 @@ pub(crate) enum Style {
 pub(crate) struct Overload {
     pub params: &'static [P],
     pub result: P,
+    /// The last parameter repeats: it takes one or more arguments of its kind.
+    pub variadic: bool,
+}
+
+impl Overload {
+    /// Whether arguments of these types fit this overload.
+    pub(crate) fn fits(&self, args: &[Ty]) -> bool {
+        self.takes(args.len())
+            && args
+                .iter()
+                .enumerate()
+                .all(|(i, a)| self.param(i).is_some_and(|p| p.accepts(a)))
+    }
+
+    /// Whether this overload takes `n` arguments, whatever their types.
+    pub(crate) fn takes(&self, n: usize) -> bool {
+        if self.variadic {
+            n >= self.params.len()
+        } else {
+            n == self.params.len()
+        }
+    }
+
+    /// The type of a call with arguments of these types, which fit this overload.
+    pub(crate) fn result_ty(&self, args: &[Ty]) -> Ty {
+        if self.result != P::Num {
+            return self.result.ty();
+        }
+        args.iter()
+            .map(|a| match a {
+                Ty::List(e) => e.as_ref().clone(),
+                other => other.clone(),
+            })
+            .reduce(|a, b| a.join(&b))
+            .unwrap_or(Ty::Dyn)
+    }
+
+    /// The parameter kinds as a help text shows them: `(int, string)`, `(number, ...)`.
+    pub(crate) fn shape(&self) -> String {
+        let mut names: Vec<&str> = self.params.iter().map(|p| p.name()).collect();
+        if self.variadic {
+            names.push("...");
+        }
+        format!("({})", names.join(", "))
+    }
+
+    /// The kind of the `i`th argument; past the end, the repeated one.
+    fn param(&self, i: usize) -> Option<P> {
+        let repeated = || self.params.last().filter(|_| self.variadic);
+        self.params.get(i).or_else(repeated).copied()
+    }
 }
 
 pub(crate) struct Function {
@@ -114,5 +176,18 @@ pub(crate) struct Function {
 }
 
 pub(crate) const fn o(params: &'static [P], result: P) -> Overload {
-    Overload { params, result }
+    Overload {
+        params,
+        result,
+        variadic: false,
+    }
+}
+
+/// An overload whose last parameter repeats (`math.greatest(1, 2, 3)`).
+pub(crate) const fn variadic(params: &'static [P], result: P) -> Overload {
+    Overload {
+        params,
+        result,
+        variadic: true,
+    }
 }

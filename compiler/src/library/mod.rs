@@ -4,6 +4,7 @@
 //! or as a method (`'a'.quote()`); the IR names it by [`LibraryFn`].
 
 pub mod encoders;
+pub mod math;
 
 use crate::check::signature::Function;
 use crate::value::Value;
@@ -13,10 +14,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LibraryFn {
     Encoders(encoders::EncoderFn),
+    Math(math::MathFn),
 }
 
 /// Every library's function signatures, for the checker.
-const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS];
+const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS, math::FUNCTIONS];
 
 pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
     LIBRARIES.iter().flat_map(|l| l.iter())
@@ -26,6 +28,7 @@ pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
 pub fn call(f: LibraryFn, args: &[Value]) -> Value {
     match f {
         LibraryFn::Encoders(f) => encoders::call(f, args),
+        LibraryFn::Math(f) => math::call(f, args),
     }
 }
 
