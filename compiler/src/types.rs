@@ -32,6 +32,10 @@ pub enum Ty {
     /// The type of a type value, as returned by `type(x)`.
     Type,
     Dyn,
+    /// The element type of an empty literal (`[]`, `{}`, `optional.none()`) while it is joined
+    /// with its siblings: it takes the type of the others (`[[], [1]]` is `list<list<int>>`),
+    /// and becomes `dyn` when nothing constrains it. Never left in a checked expression.
+    Free,
     Error,
 }
 
@@ -50,7 +54,18 @@ impl Ty {
 
     /// True for types checked only at run time, where any static mismatch is deferred.
     pub fn is_dynamic(&self) -> bool {
-        matches!(self, Ty::Dyn | Ty::Error)
+        matches!(self, Ty::Dyn | Ty::Free | Ty::Error)
+    }
+
+    /// The type with every [`Ty::Free`] left unconstrained made `dyn`.
+    pub fn settled(&self) -> Ty {
+        match self {
+            Ty::Free => Ty::Dyn,
+            Ty::List(e) => Ty::list(e.settled()),
+            Ty::Map(k, v) => Ty::map(k.settled(), v.settled()),
+            Ty::Optional(t) => Ty::optional(t.settled()),
+            other => other.clone(),
+        }
     }
 
     pub fn is_numeric(&self) -> bool {
@@ -76,7 +91,8 @@ impl Ty {
             return self.clone();
         }
         match (self, other) {
-            (Ty::Error, t) | (t, Ty::Error) => t.clone(),
+            (Ty::Error, t) | (t, Ty::Error) | (Ty::Free, t) | (t, Ty::Free) => t.clone(),
+            (Ty::Optional(a), Ty::Optional(b)) => Ty::optional(a.join(b)),
             (Ty::Null, Ty::Optional(_)) => other.clone(),
             (Ty::Optional(_), Ty::Null) => self.clone(),
             (Ty::List(a), Ty::List(b)) => Ty::list(a.join(b)),
@@ -120,7 +136,7 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Map(k, v) => write!(f, "map<{}, {}>", sub(k), sub(v)),
             Ty::Optional(t) => write!(f, "optional<{}>", sub(t)),
             Ty::Type => f.write_str("type"),
-            Ty::Dyn => f.write_str("dyn"),
+            Ty::Dyn | Ty::Free => f.write_str("dyn"),
             Ty::Error => f.write_str("<error>"),
         }
     }

@@ -214,6 +214,16 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
     /// Checks `e`; `hint` is the type the context expects, used only to read a bare name as an
     /// enum variant (`plan == business`).
     pub fn check_hinted(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> ir::Expr {
+        let mut checked = self.check_flexible(e, hint);
+        if contains_free(&checked.ty) {
+            checked.ty = checked.ty.settled();
+        }
+        checked
+    }
+
+    /// Checks `e`, leaving the [`Ty::Free`] of empty literals in its type for a literal or a
+    /// ternary that joins it with its siblings.
+    fn check_flexible(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> ir::Expr {
         let span = e.span;
         match &e.kind {
             ast::ExprKind::Literal(lit) => literal(lit, span),
@@ -250,9 +260,11 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             } => {
                 let c = self.check(cond);
                 self.expect_bool(&c, "the condition of `? :`");
-                let t = self.check_hinted(then, hint);
-                let o = self.check_hinted(otherwise, hint);
+                let mut t = self.check_flexible(then, hint);
+                let mut o = self.check_flexible(otherwise, hint);
                 let ty = t.ty.join(&o.ty);
+                t.ty = t.ty.settled();
+                o.ty = o.ty.settled();
                 if ty == Ty::Dyn && !t.ty.is_dynamic() && !o.ty.is_dynamic() && !self.dynamic() {
                     let d = self
                         .error(
@@ -286,10 +298,10 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                     Some(Ty::List(t)) => Some(t.as_ref().clone()),
                     _ => None,
                 };
-                let items: Vec<ir::Expr> = items
+                let mut items: Vec<ir::Expr> = items
                     .iter()
                     .map(|i| {
-                        let checked = self.check_hinted(&i.value, elem_hint.as_ref());
+                        let checked = self.check_flexible(&i.value, elem_hint.as_ref());
                         if i.optional {
                             self.optional_entry(checked)
                         } else {
@@ -297,7 +309,13 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                         }
                     })
                     .collect();
-                let elem = join_all(items.iter().map(entry_type));
+                let elem = match items.is_empty() {
+                    true => Ty::Free,
+                    false => join_all(items.iter().map(entry_type)),
+                };
+                for item in &mut items {
+                    item.ty = item.ty.settled();
+                }
                 node(ExprKind::List(items), Ty::list(elem), span)
             }
             ast::ExprKind::Map(entries) => self.map_literal(entries, span),
@@ -1070,7 +1088,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 );
                 self.report(d);
             }
-            let value = self.check(&entry.value);
+            let value = self.check_flexible(&entry.value, None);
             let value = if entry.optional {
                 self.optional_entry(value)
             } else {
@@ -1078,8 +1096,16 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             };
             checked.push((key, value));
         }
-        let key_ty = join_all(checked.iter().map(|(k, _)| &k.ty));
-        let value_ty = join_all(checked.iter().map(|(_, v)| entry_type(v)));
+        let (key_ty, value_ty) = match checked.is_empty() {
+            true => (Ty::Free, Ty::Free),
+            false => (
+                join_all(checked.iter().map(|(k, _)| &k.ty)),
+                join_all(checked.iter().map(|(_, v)| entry_type(v))),
+            ),
+        };
+        for (_, v) in &mut checked {
+            v.ty = v.ty.settled();
+        }
         node(ExprKind::Map(checked), Ty::map(key_ty, value_ty), span)
     }
 
@@ -1341,6 +1367,15 @@ fn literal(lit: &Literal, span: Span) -> ir::Expr {
         Literal::Money(m) => (Value::Money(*m), Ty::Money),
     };
     ir::Expr::constant(value, ty, span)
+}
+
+fn contains_free(ty: &Ty) -> bool {
+    match ty {
+        Ty::Free => true,
+        Ty::List(e) | Ty::Optional(e) => contains_free(e),
+        Ty::Map(k, v) => contains_free(k) || contains_free(v),
+        _ => false,
+    }
 }
 
 /// The type an element of a list literal (or a map entry's value) adds: for `?x`, the type of

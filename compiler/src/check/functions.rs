@@ -771,7 +771,7 @@ fn optional_namespace(
                 func: Func::OptionalNone,
                 args: Vec::new(),
             },
-            Ty::optional(Ty::Dyn),
+            Ty::optional(Ty::Free),
             span,
         ),
         (name, _) => {
