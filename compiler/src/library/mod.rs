@@ -1,9 +1,10 @@
 //! CEL's extension libraries (encoders, math, strings, network), one module each: the
 //! functions' names and overloads for the checker, and their evaluation. The checker finds a
 //! library function by its written name, namespace included (`base64.encode`, `math.greatest`),
-//! or as a method (`'a'.quote()`); the IR names it by [`LibraryFn`].
+//! or as a method (`'%d'.format([1])`); the IR names it by [`LibraryFn`].
 
 pub mod encoders;
+pub mod strings;
 
 use crate::check::signature::Function;
 use crate::value::Value;
@@ -13,10 +14,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LibraryFn {
     Encoders(encoders::EncoderFn),
+    Strings(strings::StringFn),
 }
 
 /// Every library's function signatures, for the checker.
-const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS];
+const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS, strings::FUNCTIONS];
 
 pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
     LIBRARIES.iter().flat_map(|l| l.iter())
@@ -26,6 +28,7 @@ pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
 pub fn call(f: LibraryFn, args: &[Value]) -> Value {
     match f {
         LibraryFn::Encoders(f) => encoders::call(f, args),
+        LibraryFn::Strings(f) => strings::call(f, args),
     }
 }
 
