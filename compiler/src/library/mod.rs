@@ -1,10 +1,11 @@
 //! CEL's extension libraries (encoders, math, strings, network), one module each: the
 //! functions' names and overloads for the checker, and their evaluation. The checker finds a
 //! library function by its written name, namespace included (`base64.encode`, `math.greatest`),
-//! or as a method (`'a'.quote()`); the IR names it by [`LibraryFn`].
+//! or as a method (`'%d'.format([1])`); the IR names it by [`LibraryFn`].
 
 pub mod encoders;
 pub mod math;
+pub mod strings;
 
 use crate::check::signature::Function;
 use crate::value::Value;
@@ -15,10 +16,11 @@ use serde::{Deserialize, Serialize};
 pub enum LibraryFn {
     Encoders(encoders::EncoderFn),
     Math(math::MathFn),
+    Strings(strings::StringFn),
 }
 
 /// Every library's function signatures, for the checker.
-const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS, math::FUNCTIONS];
+const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS, math::FUNCTIONS, strings::FUNCTIONS];
 
 pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
     LIBRARIES.iter().flat_map(|l| l.iter())
@@ -29,6 +31,7 @@ pub fn call(f: LibraryFn, args: &[Value]) -> Value {
     match f {
         LibraryFn::Encoders(f) => encoders::call(f, args),
         LibraryFn::Math(f) => math::call(f, args),
+        LibraryFn::Strings(f) => strings::call(f, args),
     }
 }
 
