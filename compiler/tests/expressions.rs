@@ -1,0 +1,200 @@
+//! Stand-alone CEL expressions through the one entry point `offer eval` and the conformance
+//! runner share (`Database::check_expression`): the language features that the CEL suite tests,
+//! pinned here too so that a clone without `../shared` still checks them.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly"
+)]
+
+use offer_compiler::check::ExprOptions;
+use offer_compiler::db::Database;
+use offer_compiler::eval::{Bindings, Evaluator};
+use offer_compiler::schema::Schema;
+use offer_compiler::syntax::parse::parse_expression;
+use offer_compiler::types::Ty;
+use offer_compiler::value::Value;
+
+/// Checks and evaluates `expr`: the value and the checked type, or the first diagnostic.
+fn run(expr: &str, options: ExprOptions, values: Vec<Value>) -> Result<(String, Ty), String> {
+    let (parsed, diagnostics) = parse_expression("<t>", expr);
+    if let Some(d) = diagnostics.first() {
+        return Err(d.message.clone());
+    }
+    let (ir, diagnostics) = Database::new().check_expression("<t>", &parsed.unwrap(), options);
+    if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+        return Err(d.message.clone());
+    }
+    let schema = Schema::default();
+    let value = Evaluator::new(&schema).eval(&ir, &Bindings(values));
+    Ok((value.to_string(), ir.ty))
+}
+
+fn value(expr: &str) -> String {
+    match run(expr, ExprOptions::default(), Vec::new()) {
+        Ok((v, _)) => v,
+        Err(e) => panic!("`{expr}` did not check: {e}"),
+    }
+}
+
+fn ty(expr: &str) -> String {
+    run(expr, ExprOptions::default(), Vec::new())
+        .map(|(_, t)| t.to_string())
+        .unwrap_or_else(|e| panic!("`{expr}` did not check: {e}"))
+}
+
+#[test]
+fn optional_selection_indexing_and_elements() {
+    let cases = [
+        ("{'a': 1}.?a", "optional.of(1)"),
+        ("{'a': 1}.?b", "optional.none()"),
+        ("{'a': 1}.?b.orValue(7)", "7"),
+        ("[1, 2][?5].hasValue()", "false"),
+        ("{1: 'x'}[?1].value()", "\"x\""),
+        // After an optional, a selection is an optional selection: absent stays empty.
+        ("optional.of({'c': {}}).c.missing.orValue('d')", "\"d\""),
+        ("[?optional.none(), ?optional.of(2), 3]", "[2, 3]"),
+        ("{?'k': optional.none(), 'j': 1}", "{\"j\": 1}"),
+        ("has({}.?x.y)", "false"),
+        ("optional.none().or(optional.of(3)).value()", "3"),
+        ("optional.ofNonZeroValue('').hasValue()", "false"),
+        ("optional.of(2).optMap(x, x * 10).value()", "20"),
+        (
+            "optional.none().optFlatMap(x, optional.of(x)).hasValue()",
+            "false",
+        ),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(value(expr), want, "{expr}");
+    }
+    // A field after a selection that is not there is still an error.
+    assert!(value("{'k': dyn(null)}.?k.invalid.hasValue()").starts_with("error"));
+}
+
+#[test]
+fn quoted_field_names_select_map_keys() {
+    assert_eq!(value("{'content-type': 'text'}.`content-type`"), "\"text\"");
+    assert_eq!(value("has({'a/b': 1}.`a/b`)"), "true");
+}
+
+#[test]
+fn bind_and_block_are_local_bindings() {
+    assert_eq!(value("cel.bind(x, 3, x * x)"), "9");
+    assert_eq!(
+        value("cel.bind(a, 1, cel.bind(b, a + 1, [a, b]))"),
+        "[1, 2]"
+    );
+    assert_eq!(
+        value("cel.block([1, cel.index(0) + 1, cel.index(1) * 10], cel.index(2))"),
+        "20"
+    );
+    assert_eq!(
+        value("cel.block([[1, 2]], cel.index(0).map(cel.iterVar(0, 0), cel.iterVar(0, 0) + 1))"),
+        "[2, 3]"
+    );
+    let unbound = run("cel.index(0)", ExprOptions::default(), Vec::new()).unwrap_err();
+    assert!(unbound.contains("not bound"), "{unbound}");
+}
+
+#[test]
+fn two_variable_comprehensions() {
+    let cases = [
+        ("[10, 20].all(i, v, v == (i + 1) * 10)", "true"),
+        ("{'a': 1, 'b': 2}.exists(k, v, k == 'b' && v == 2)", "true"),
+        ("[5, 7, 8].existsOne(i, v, v % 5 == i)", "true"),
+        ("[2, 4, 6].transformList(i, v, i != 1, v / 2 + i)", "[1, 5]"),
+        ("{'a': 1}.transformMap(k, v, v + 1)", "{\"a\": 2}"),
+        ("[7, 8].transformMap(i, v, v * i)", "{0: 0, 1: 8}"),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(value(expr), want, "{expr}");
+    }
+    assert!(value("[1, 2, 3].transformList(i, v, v / i)").contains("division by zero"));
+}
+
+#[test]
+fn qualified_names_resolve_in_the_container_longest_prefix_first() {
+    let options = |container: &str| ExprOptions {
+        bindings: vec![
+            ("a.b".into(), Ty::map(Ty::String, Ty::String)),
+            ("a.b.c".into(), Ty::String),
+            ("com.example.y".into(), Ty::Int),
+            ("y".into(), Ty::Int),
+        ],
+        container: container.into(),
+        ..ExprOptions::default()
+    };
+    let values = || {
+        vec![
+            Value::Map(Default::default()),
+            Value::string("long"),
+            Value::Int(1),
+            Value::Int(2),
+        ]
+    };
+    let got = |expr: &str, container: &str| run(expr, options(container), values()).unwrap().0;
+    assert_eq!(got("a.b.c", ""), "\"long\"");
+    assert_eq!(got("y", "com.example"), "1");
+    assert_eq!(got(".y", "com.example"), "2");
+    // A comprehension variable shadows the qualified name.
+    assert_eq!(got("[{'c': 'x'}].map(a, a.c)", ""), "[\"x\"]");
+}
+
+#[test]
+fn unchecked_evaluation_defers_type_errors_to_run_time() {
+    let dynamic = ExprOptions {
+        dynamic: true,
+        ..ExprOptions::default()
+    };
+    let cases = [
+        ("false && 32", Some("false")),
+        ("32 || true", Some("true")),
+        ("[1] < [2]", None),
+        ("unknown_name", None),
+        ("f_unknown(17)", None),
+        ("a.b() || true", Some("true")),
+        ("1 + 'a'", None),
+    ];
+    for (expr, want) in cases {
+        let checked = run(expr, ExprOptions::default(), Vec::new());
+        assert!(checked.is_err(), "`{expr}` should not check: {checked:?}");
+        let (v, _) = run(expr, dynamic.clone(), Vec::new()).unwrap();
+        match want {
+            Some(want) => assert_eq!(v, want, "{expr}"),
+            None => assert!(v.starts_with("error"), "`{expr}` gave {v}"),
+        }
+    }
+}
+
+#[test]
+fn empty_literals_take_their_siblings_types() {
+    assert_eq!(ty("[[], [[]], [[[]]]]"), "list<list<list<list<dyn>>>>");
+    assert_eq!(ty("[[], [1]]"), "list<list<int>>");
+    assert_eq!(
+        ty("[optional.none(), optional.of(1)]"),
+        "list<optional<int>>"
+    );
+    assert_eq!(
+        ty("[optional.of(1), optional.of(dyn(1))]"),
+        "list<optional<dyn>>"
+    );
+    assert_eq!(
+        ty("true ? optional.of(dyn(1)) : optional.of(1)"),
+        "optional<dyn>"
+    );
+    assert_eq!(ty("[]"), "list<dyn>");
+    assert_eq!(ty("{}"), "map<dyn, dyn>");
+}
+
+#[test]
+fn macros_can_be_turned_off() {
+    let plain = ExprOptions {
+        no_macros: true,
+        ..ExprOptions::default()
+    };
+    let e = run("[1].all(x, x > 0)", plain, Vec::new()).unwrap_err();
+    assert!(e.contains("unknown"), "{e}");
+}
