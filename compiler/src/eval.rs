@@ -642,6 +642,11 @@ pub fn call(func: Func, args: &[Value]) -> Value {
     if let Func::Library(f) = func {
         return crate::library::call(f, args);
     }
+    if let Func::Declared(i) = func {
+        return Value::error(EvalError::NoSuchOverload(format!(
+            "declared function #{i} has no implementation"
+        )));
+    }
     let arg = |i: usize| args.get(i);
     let Some(first) = arg(0) else {
         return match func {
@@ -675,6 +680,7 @@ pub fn call(func: Func, args: &[Value]) -> Value {
         Func::OptionalOfNonZeroValue => ops::optional_of_non_zero(first),
         Func::OptionalOr => ops::optional_or(first, second()),
         Func::Library(f) => crate::library::call(f, args),
+        Func::Declared(_) => Value::error(EvalError::NoSuchOverload("declared function".into())),
     }
 }
 

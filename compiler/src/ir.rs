@@ -334,6 +334,9 @@ pub enum Func {
     OptionalOr,
     /// A function of one of CEL's extension libraries.
     Library(crate::library::LibraryFn),
+    /// A function the host declared to the checker (by its index among the declarations); it
+    /// has no implementation here, so a call evaluates to an error.
+    Declared(u32),
 }
 
 impl Expr {

@@ -31,6 +31,12 @@ pub enum Ty {
     Optional(Box<Ty>),
     /// The type of a type value, as returned by `type(x)`.
     Type,
+    /// A type of the host, opaque to the language, with type arguments (`tuple<int, uint>`):
+    /// what declared functions take and return.
+    Abstract(String, Vec<Ty>),
+    /// A type parameter of a declared function's overload (`T` in `sort(list<T>) -> list<T>`);
+    /// bound by the arguments of a call, never the type of a checked expression.
+    Param(String),
     Dyn,
     /// The element type of an empty literal (`[]`, `{}`, `optional.none()`) while it is joined
     /// with its siblings: it takes the type of the others (`[[], [1]]` is `list<list<int>>`),
@@ -64,6 +70,9 @@ impl Ty {
             Ty::List(e) => Ty::list(e.settled()),
             Ty::Map(k, v) => Ty::map(k.settled(), v.settled()),
             Ty::Optional(t) => Ty::optional(t.settled()),
+            Ty::Abstract(name, args) => {
+                Ty::Abstract(name.clone(), args.iter().map(Ty::settled).collect())
+            }
             other => other.clone(),
         }
     }
@@ -80,6 +89,9 @@ impl Ty {
         match (self, other) {
             (Ty::List(a), Ty::List(b)) | (Ty::Optional(a), Ty::Optional(b)) => a.accepts(b),
             (Ty::Map(ak, av), Ty::Map(bk, bv)) => ak.accepts(bk) && av.accepts(bv),
+            (Ty::Abstract(a, x), Ty::Abstract(b, y)) => {
+                a == b && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.accepts(q))
+            }
             _ => self == other,
         }
     }
@@ -97,6 +109,9 @@ impl Ty {
             (Ty::Optional(_), Ty::Null) => self.clone(),
             (Ty::List(a), Ty::List(b)) => Ty::list(a.join(b)),
             (Ty::Map(ak, av), Ty::Map(bk, bv)) => Ty::map(ak.join(bk), av.join(bv)),
+            (Ty::Abstract(a, x), Ty::Abstract(b, y)) if a == b && x.len() == y.len() => {
+                Ty::Abstract(a.clone(), x.iter().zip(y).map(|(p, q)| p.join(q)).collect())
+            }
             _ => Ty::Dyn,
         }
     }
@@ -136,6 +151,21 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Map(k, v) => write!(f, "map<{}, {}>", sub(k), sub(v)),
             Ty::Optional(t) => write!(f, "optional<{}>", sub(t)),
             Ty::Type => f.write_str("type"),
+            Ty::Abstract(name, args) => {
+                f.write_str(name)?;
+                if !args.is_empty() {
+                    f.write_str("<")?;
+                    for (i, a) in args.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{}", sub(a))?;
+                    }
+                    f.write_str(">")?;
+                }
+                Ok(())
+            }
+            Ty::Param(name) => f.write_str(name),
             Ty::Dyn | Ty::Free => f.write_str("dyn"),
             Ty::Error => f.write_str("<error>"),
         }

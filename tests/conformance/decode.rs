@@ -2,6 +2,7 @@
 //! values and types.
 
 use base64::Engine as _;
+use offer_compiler::check::{DeclaredFunction, DeclaredOverload};
 use offer_compiler::types::Ty;
 use offer_compiler::value::{MapKey, MapValue, Value};
 use serde_json::Value as Json;
@@ -123,18 +124,57 @@ pub fn ty(json: &Json) -> Result<Ty, String> {
                 .get("value_type")
                 .ok_or("map_type without value_type")?)?,
         ),
-        "abstract_type" => match (
-            body.get("name").and_then(Json::as_str),
-            body.get("parameter_types"),
-        ) {
-            (Some("optional_type"), Some(Json::Array(params))) if params.len() == 1 => {
-                Ty::optional(ty(params
-                    .first()
-                    .ok_or("optional_type without a parameter")?)?)
+        "type_param" => Ty::Param(body.as_str().ok_or("a type_param without a name")?.into()),
+        "abstract_type" => {
+            let name = body
+                .get("name")
+                .and_then(Json::as_str)
+                .ok_or("an abstract_type without a name")?;
+            let params: Vec<Ty> = match body.get("parameter_types") {
+                Some(Json::Array(params)) => params.iter().map(ty).collect::<Result<_, _>>()?,
+                _ => Vec::new(),
+            };
+            match (name, params.as_slice()) {
+                ("optional_type", [inner]) => Ty::optional(inner.clone()),
+                _ => Ty::Abstract(name.to_string(), params),
             }
-            (name, _) => return Err(format!("the abstract type {name:?} is not supported")),
-        },
+        }
         other => return Err(format!("{other} types are not supported")),
+    })
+}
+
+/// A `function` declaration of a `type_env`: its overloads' parameter and result types.
+pub fn function(name: &str, json: &Json) -> Result<DeclaredFunction, String> {
+    let mut overloads = Vec::new();
+    for o in json
+        .get("overloads")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let params = o
+            .get("params")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .map(ty)
+            .collect::<Result<_, _>>()?;
+        let result = ty(o
+            .get("result_type")
+            .ok_or("an overload without a result_type")?)?;
+        let method = o
+            .get("is_instance_function")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        overloads.push(DeclaredOverload {
+            params,
+            result,
+            method,
+        });
+    }
+    Ok(DeclaredFunction {
+        name: name.to_string(),
+        overloads,
     })
 }
 

@@ -77,22 +77,12 @@ const KNOWN_CAUSES: &[(&str, &str, &str)] = &[
         "the expected bytes hold a backslash that the expression does not (the string twin \
          of this case expects none); the suite's data looks wrong here",
     ),
-    (
-        "type_deduction",
-        "",
-        "declares host functions with type parameters for the checker; Offer has no way to \
-         declare functions",
-    ),
 ];
 
-fn known_cause(file: &str, case: &str, reason: &str) -> Option<&'static str> {
+fn known_cause(file: &str, case: &str) -> Option<&'static str> {
     KNOWN_CAUSES
         .iter()
-        .find(|(f, prefix, _)| {
-            *f == file
-                && case.starts_with(prefix)
-                && (*f != "type_deduction" || reason.starts_with("declares the function"))
-        })
+        .find(|(f, prefix, _)| *f == file && case.starts_with(prefix))
         .map(|(_, _, cause)| *cause)
 }
 
@@ -153,6 +143,7 @@ fn try_run(case: &Case) -> Result<(), String> {
     let expr = json.get("expr").and_then(Json::as_str).ok_or("no expr")?;
     let dynamic = case.flag("disable_check");
     let mut declared: Vec<(String, Ty)> = Vec::new();
+    let mut functions = Vec::new();
     for decl in json
         .get("type_env")
         .and_then(Json::as_array)
@@ -163,11 +154,15 @@ fn try_run(case: &Case) -> Result<(), String> {
             .get("name")
             .and_then(Json::as_str)
             .ok_or("a declaration without a name")?;
-        match decl.get("ident").and_then(|i| i.get("type")) {
-            Some(t) => declared.push((name.to_string(), decode::ty(t)?)),
-            None => {
+        match (
+            decl.get("ident").and_then(|i| i.get("type")),
+            decl.get("function"),
+        ) {
+            (Some(t), _) => declared.push((name.to_string(), decode::ty(t)?)),
+            (None, Some(f)) => functions.push(decode::function(name, f)?),
+            _ => {
                 return Err(format!(
-                    "declares the function `{name}`, which is not supported"
+                    "the declaration of `{name}` is neither a name nor a function"
                 ));
             }
         }
@@ -214,6 +209,7 @@ fn try_run(case: &Case) -> Result<(), String> {
             .to_string(),
         dynamic,
         no_macros: case.flag("disable_macros"),
+        functions,
     };
     let (ir, diagnostics) = Database::new().check_expression("<case>", &parsed, options);
     if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
@@ -339,7 +335,7 @@ fn main() {
                     Outcome::Passed => tally.passed += 1,
                     Outcome::NotApplicable => tally.not_applicable += 1,
                     Outcome::Failed(reason) => {
-                        let reason = match known_cause(&file, &name, &reason) {
+                        let reason = match known_cause(&file, &name) {
                             Some(cause) => format!("{reason} (cause: {cause})"),
                             None => reason,
                         };

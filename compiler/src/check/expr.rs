@@ -86,6 +86,25 @@ pub struct ExprOptions {
     pub dynamic: bool,
     /// Parse `has`, `all`, `exists`, `exists_one`, `map` and `filter` as ordinary calls.
     pub no_macros: bool,
+    /// Functions of the host, declared for the checker: calls to them type-check and evaluate
+    /// to an error, since the language has no implementation of them.
+    pub functions: Vec<DeclaredFunction>,
+}
+
+/// A function the host declares, with its overloads.
+#[derive(Clone, Debug, Default)]
+pub struct DeclaredFunction {
+    pub name: String,
+    pub overloads: Vec<DeclaredOverload>,
+}
+
+/// One overload of a declared function: parameter types (the receiver first, for a method)
+/// with type parameters (`Ty::Param`), and the result type.
+#[derive(Clone, Debug)]
+pub struct DeclaredOverload {
+    pub params: Vec<Ty>,
+    pub result: Ty,
+    pub method: bool,
 }
 
 /// What checking an expression may relax, for the stand-alone entry point; programs are
@@ -95,6 +114,7 @@ pub(crate) struct Mode {
     pub container: String,
     pub dynamic: bool,
     pub no_macros: bool,
+    pub functions: Vec<DeclaredFunction>,
 }
 
 /// Checks one stand-alone expression: only `options.bindings` and the standard library's
@@ -119,6 +139,7 @@ pub fn check_expression(
         container: options.container,
         dynamic: options.dynamic,
         no_macros: options.no_macros,
+        functions: options.functions,
     };
     for (i, item) in ctx.items().collect::<Vec<_>>() {
         if let ast::Item::Let(decl) = item {
@@ -1402,6 +1423,9 @@ pub(crate) fn comparable(a: &Ty, b: &Ty) -> bool {
         _ if a.is_numeric() && b.is_numeric() => true,
         (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => comparable(x, y),
         (Ty::Map(k1, v1), Ty::Map(k2, v2)) => comparable(k1, k2) && comparable(v1, v2),
+        (Ty::Abstract(n, x), Ty::Abstract(m, y)) => {
+            n == m && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| comparable(p, q))
+        }
         _ => a == b,
     }
 }

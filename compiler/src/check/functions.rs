@@ -848,6 +848,9 @@ fn builtin(
     span: Span,
 ) -> ir::Expr {
     let name = func.name.as_str();
+    if let Some(i) = ch.ctx.mode.functions.iter().position(|f| f.name == name) {
+        return declared(ch, i, receiver, func, args, span);
+    }
     let Some(f) = functions().find(|f| f.name == name) else {
         if ch.dynamic() {
             return ch.deferred_error(
@@ -966,6 +969,105 @@ fn builtin(
         ty,
         span,
     )
+}
+
+/// A call of a function the host declared: the first overload whose parameters the arguments
+/// fit, its type parameters bound by them (several bindings of one parameter join, so
+/// `sort(tuple(dyn(1), 2u))` binds `T` to `dyn`).
+fn declared(
+    ch: &mut ExprChecker<'_, '_>,
+    index: usize,
+    receiver: Option<ir::Expr>,
+    func: &Ident,
+    args: Vec<ir::Expr>,
+    span: Span,
+) -> ir::Expr {
+    let method = receiver.is_some();
+    let all: Vec<ir::Expr> = receiver.into_iter().chain(args).collect();
+    if all.iter().any(|a| a.ty == Ty::Error) {
+        return error_expr(span);
+    }
+    let overloads = ch
+        .ctx
+        .mode
+        .functions
+        .get(index)
+        .map(|f| f.overloads.clone())
+        .unwrap_or_default();
+    let found = overloads.iter().find_map(|o| {
+        if o.method != method || o.params.len() != all.len() {
+            return None;
+        }
+        let mut bound = std::collections::HashMap::new();
+        o.params
+            .iter()
+            .zip(&all)
+            .all(|(p, a)| unify(p, &a.ty, &mut bound))
+            .then(|| substitute(&o.result, &bound))
+    });
+    match found {
+        Some(ty) => node(
+            ExprKind::Call {
+                func: Func::Declared(index as u32),
+                args: all,
+            },
+            ty,
+            span,
+        ),
+        None if ch.dynamic() => node(
+            ExprKind::Call {
+                func: Func::Declared(index as u32),
+                args: all,
+            },
+            Ty::Dyn,
+            span,
+        ),
+        None => {
+            let given: Vec<String> = all.iter().map(|a| ch.show(&a.ty)).collect();
+            let d = ch.error(
+                Code::NoOverload,
+                span,
+                format!("no `{}` for ({})", func.name, given.join(", ")),
+            );
+            ch.report(d);
+            error_expr(span)
+        }
+    }
+}
+
+/// Whether an argument of type `arg` fits the parameter `param`, binding type parameters.
+fn unify(param: &Ty, arg: &Ty, bound: &mut std::collections::HashMap<String, Ty>) -> bool {
+    match (param, arg) {
+        (Ty::Param(name), _) => {
+            let joined = match bound.get(name) {
+                Some(previous) => previous.join(arg),
+                None => arg.clone(),
+            };
+            bound.insert(name.clone(), joined);
+            true
+        }
+        (_, a) if a.is_dynamic() => true,
+        (Ty::List(p), Ty::List(a)) | (Ty::Optional(p), Ty::Optional(a)) => unify(p, a, bound),
+        (Ty::Map(pk, pv), Ty::Map(ak, av)) => unify(pk, ak, bound) && unify(pv, av, bound),
+        (Ty::Abstract(n, ps), Ty::Abstract(m, args)) => {
+            n == m && ps.len() == args.len() && ps.iter().zip(args).all(|(p, a)| unify(p, a, bound))
+        }
+        (p, a) => p.accepts(a),
+    }
+}
+
+fn substitute(ty: &Ty, bound: &std::collections::HashMap<String, Ty>) -> Ty {
+    match ty {
+        Ty::Param(name) => bound.get(name).cloned().unwrap_or(Ty::Dyn),
+        Ty::List(e) => Ty::list(substitute(e, bound)),
+        Ty::Optional(e) => Ty::optional(substitute(e, bound)),
+        Ty::Map(k, v) => Ty::map(substitute(k, bound), substitute(v, bound)),
+        Ty::Abstract(n, args) => Ty::Abstract(
+            n.clone(),
+            args.iter().map(|a| substitute(a, bound)).collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// `s.matches(p)`: a constant pattern is checked now and compiled once at load.

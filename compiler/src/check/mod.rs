@@ -8,7 +8,7 @@ mod items;
 pub mod schema;
 pub(crate) mod signature;
 
-pub use expr::{ExprOptions, Scope, check_expression};
+pub use expr::{DeclaredFunction, DeclaredOverload, ExprOptions, Scope, check_expression};
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::ir::{self, OfferId, Series, SeriesId};
