@@ -33,6 +33,9 @@ pub enum Ty {
     Type,
     Dyn,
     Error,
+    /// `net.IP` and `net.CIDR`, of the network extension.
+    Ip,
+    Cidr,
 }
 
 impl Ty {
@@ -122,6 +125,8 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Type => f.write_str("type"),
             Ty::Dyn => f.write_str("dyn"),
             Ty::Error => f.write_str("<error>"),
+            Ty::Ip => f.write_str("net.IP"),
+            Ty::Cidr => f.write_str("net.CIDR"),
         }
     }
 }

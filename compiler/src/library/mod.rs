@@ -5,6 +5,7 @@
 
 pub mod encoders;
 pub mod math;
+pub mod network;
 
 use crate::check::signature::Function;
 use crate::value::Value;
@@ -15,10 +16,11 @@ use serde::{Deserialize, Serialize};
 pub enum LibraryFn {
     Encoders(encoders::EncoderFn),
     Math(math::MathFn),
+    Network(network::NetworkFn),
 }
 
 /// Every library's function signatures, for the checker.
-const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS, math::FUNCTIONS];
+const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS, math::FUNCTIONS, network::FUNCTIONS];
 
 pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
     LIBRARIES.iter().flat_map(|l| l.iter())
@@ -29,6 +31,7 @@ pub fn call(f: LibraryFn, args: &[Value]) -> Value {
     match f {
         LibraryFn::Encoders(f) => encoders::call(f, args),
         LibraryFn::Math(f) => math::call(f, args),
+        LibraryFn::Network(f) => network::call(f, args),
     }
 }
 

@@ -35,7 +35,7 @@ fn expected(schema: &Schema, ty: &Ty) -> String {
         Ty::List(_) => "an array",
         Ty::Map(..) | Ty::Record(_) => "an object",
         Ty::Optional(inner) => return expected(schema, inner),
-        Ty::Type | Ty::Dyn | Ty::Error => "a value",
+        Ty::Type | Ty::Dyn | Ty::Error | Ty::Ip | Ty::Cidr => "a value",
     };
     text.to_owned()
 }
@@ -159,7 +159,8 @@ pub(crate) fn from_json(
             }
             other => Err(mismatch(schema, ty, &json_text(other), path)),
         },
-        Ty::Type | Ty::Error => Err(unsupported(schema, ty, path)),
+        // No schema field has these types; only expressions make them.
+        Ty::Type | Ty::Error | Ty::Ip | Ty::Cidr => Err(unsupported(schema, ty, path)),
     }
 }
 
@@ -431,7 +432,8 @@ pub(crate) fn from_text(
                 )),
             }
         }
-        Ty::Type | Ty::Error => Err(unsupported(schema, ty, path)),
+        // No schema field has these types; only expressions make them.
+        Ty::Type | Ty::Error | Ty::Ip | Ty::Cidr => Err(unsupported(schema, ty, path)),
     }
 }
 
