@@ -43,6 +43,9 @@ pub enum Ty {
     /// and becomes `dyn` when nothing constrains it. Never left in a checked expression.
     Free,
     Error,
+    /// `net.IP` and `net.CIDR`, of the network extension.
+    Ip,
+    Cidr,
 }
 
 impl Ty {
@@ -168,6 +171,8 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Param(name) => f.write_str(name),
             Ty::Dyn | Ty::Free => f.write_str("dyn"),
             Ty::Error => f.write_str("<error>"),
+            Ty::Ip => f.write_str("net.IP"),
+            Ty::Cidr => f.write_str("net.CIDR"),
         }
     }
 }

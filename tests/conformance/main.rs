@@ -213,6 +213,14 @@ fn try_run(case: &Case) -> Result<(), String> {
     };
     let (ir, diagnostics) = Database::new().check_expression("<case>", &parsed, options);
     if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+        // A few cases file a checker's rejection under `eval_error`: their expected message is
+        // cel-go's checker wording ("found no matching overload ..."), not an evaluation's.
+        if expected_messages(json)
+            .iter()
+            .any(|m| m.starts_with("found no matching overload"))
+        {
+            return Ok(());
+        }
         return Err(format!("check error: {}", d.message));
     }
     let typed = json.get("typed_result");
@@ -246,6 +254,18 @@ fn try_run(case: &Case) -> Result<(), String> {
     } else {
         Err(format!("gave {result}, expected {want}"))
     }
+}
+
+/// The messages of an `eval_error`, which are informative except where they say which stage
+/// fails.
+fn expected_messages(json: &Json) -> Vec<&str> {
+    json.get("eval_error")
+        .and_then(|e| e.get("errors"))
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("message").and_then(Json::as_str))
+        .collect()
 }
 
 /// Runs `case` on its own thread, within the time and memory limits.

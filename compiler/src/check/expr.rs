@@ -192,6 +192,8 @@ fn type_named(name: &str) -> Option<Ty> {
         "google.protobuf.Timestamp" | "timestamp" => Ty::Timestamp,
         "google.protobuf.Duration" | "duration" => Ty::Duration,
         "money" => Ty::Money,
+        "net.IP" => Ty::Ip,
+        "net.CIDR" => Ty::Cidr,
         _ => return None,
     })
 }

@@ -113,6 +113,8 @@ const FUNCTIONS: &[Function] = &[
             o(&[Duration], Str),
             o(&[Money], Str),
             o(&[Timezone], Str),
+            o(&[Ip], Str),
+            o(&[Cidr], Str),
         ],
     },
     Function {

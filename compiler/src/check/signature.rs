@@ -30,6 +30,8 @@ pub(crate) enum P {
     Num,
     /// A list of numbers.
     NumList,
+    Ip,
+    Cidr,
 }
 
 impl P {
@@ -56,6 +58,8 @@ impl P {
             P::Dyn | P::Type => false,
             P::Num => ty.is_numeric(),
             P::NumList => matches!(ty, Ty::List(e) if e.is_dynamic() || e.is_numeric()),
+            P::Ip => *ty == Ty::Ip,
+            P::Cidr => *ty == Ty::Cidr,
         }
     }
 
@@ -75,6 +79,8 @@ impl P {
             P::Type => Ty::Type,
             P::AnyList | P::AnyMap | P::AnyEnum | P::Any | P::Dyn | P::Num => Ty::Dyn,
             P::NumList => Ty::list(Ty::Dyn),
+            P::Ip => Ty::Ip,
+            P::Cidr => Ty::Cidr,
         }
     }
 
@@ -98,6 +104,8 @@ impl P {
             P::Type => "type",
             P::Num => "number",
             P::NumList => "list<number>",
+            P::Ip => "net.IP",
+            P::Cidr => "net.CIDR",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod encoders;
 pub mod math;
+pub mod network;
 pub mod strings;
 
 use crate::check::signature::Function;
@@ -16,11 +17,17 @@ use serde::{Deserialize, Serialize};
 pub enum LibraryFn {
     Encoders(encoders::EncoderFn),
     Math(math::MathFn),
+    Network(network::NetworkFn),
     Strings(strings::StringFn),
 }
 
 /// Every library's function signatures, for the checker.
-const LIBRARIES: &[&[Function]] = &[encoders::FUNCTIONS, math::FUNCTIONS, strings::FUNCTIONS];
+const LIBRARIES: &[&[Function]] = &[
+    encoders::FUNCTIONS,
+    math::FUNCTIONS,
+    network::FUNCTIONS,
+    strings::FUNCTIONS,
+];
 
 pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
     LIBRARIES.iter().flat_map(|l| l.iter())
@@ -31,6 +38,7 @@ pub fn call(f: LibraryFn, args: &[Value]) -> Value {
     match f {
         LibraryFn::Encoders(f) => encoders::call(f, args),
         LibraryFn::Math(f) => math::call(f, args),
+        LibraryFn::Network(f) => network::call(f, args),
         LibraryFn::Strings(f) => strings::call(f, args),
     }
 }

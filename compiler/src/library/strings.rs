@@ -506,6 +506,7 @@ fn string_clause(v: &Value) -> Result<String, String> {
         // Offer's own scalars print as `string(x)` prints them.
         Value::Money(m) => m.to_string(),
         Value::Timezone(z) => z.to_string(),
+        Value::Net(n) => n.to_string(),
         Value::Type(t) => type_name(t),
         Value::List(items) => {
             let parts: Result<Vec<String>, String> = items.iter().map(string_clause).collect();

@@ -5,10 +5,12 @@
 //! nothing in evaluation panics or wraps.
 
 pub mod money;
+pub mod net;
 pub mod ops;
 pub mod time;
 
 pub use money::{Currency, Money};
+pub use net::NetValue;
 
 use crate::types::{EnumId, RecordId, Ty};
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,8 @@ pub enum Value {
     Optional(Option<Arc<Value>>),
     Type(Arc<Ty>),
     Error(Arc<EvalError>),
+    /// An IP address or a CIDR prefix (the network extension).
+    Net(NetValue),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -152,6 +156,7 @@ impl Value {
             Value::Optional(_) => "optional_type",
             Value::Type(_) => "type",
             Value::Error(_) => "error",
+            Value::Net(n) => n.type_name(),
         }
     }
 }
@@ -179,6 +184,7 @@ impl PartialEq for Value {
             (Optional(a), Optional(b)) => a == b,
             (Type(a), Type(b)) => a == b,
             (Error(a), Error(b)) => a == b,
+            (Net(a), Net(b)) => a == b,
             _ => false,
         }
     }
@@ -284,6 +290,7 @@ impl fmt::Display for Value {
             Value::Optional(None) => f.write_str("optional.none()"),
             Value::Type(t) => write!(f, "{t}"),
             Value::Error(e) => write!(f, "error: {e}"),
+            Value::Net(n) => write!(f, "{n}"),
         }
     }
 }

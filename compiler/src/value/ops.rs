@@ -8,7 +8,7 @@
 //! dynamic dispatch does; CEL has no implicit numeric conversion, so `1 + 1u` is one of those.
 
 use super::time::{self, TimePart};
-use super::{EvalError, MapKey, Money, Nanos, Value};
+use super::{EvalError, MapKey, Money, Nanos, NetValue, Value};
 use crate::types::Ty;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -251,6 +251,7 @@ pub fn equals(a: &Value, b: &Value) -> Result<bool, EvalError> {
         (Timestamp(x), Timestamp(y)) | (Duration(x), Duration(y)) => x == y,
         (Money(x), Money(y)) => x.micros == y.micros && same_currency(x, y).is_ok(),
         (Timezone(x), Timezone(y)) => x == y,
+        (Net(x), Net(y)) => x.cel_equals(y),
         (Enum(x), Enum(y)) => x == y,
         (Type(x), Type(y)) => same_type(x, y),
         (List(x), List(y)) => x.len() == y.len() && all_equal(x.iter().zip(y.iter()))?,
@@ -683,7 +684,7 @@ pub fn to_double(v: &Value) -> Value {
 
 /// `string(v)`: numbers in decimal (doubles as Go's `%g`, as cel-go prints them: `1`, `1.5`,
 /// `1e+06`), bytes that are valid UTF-8, bools, timestamps and durations in their CEL text form,
-/// money as `9.99 EUR`, a timezone as its name.
+/// money as `9.99 EUR`, a timezone as its name, an IP address or CIDR prefix in its text form.
 pub fn to_string(v: &Value) -> Value {
     call("string", &[v], || {
         let text = match v {
@@ -704,6 +705,7 @@ pub fn to_string(v: &Value) -> Value {
             Value::Duration(n) => time::format_duration(*n),
             Value::Money(m) => m.to_string(),
             Value::Timezone(z) => z.to_string(),
+            Value::Net(n) => n.text(),
             _ => return None,
         };
         Some(Ok(Value::string(text)))
@@ -781,6 +783,8 @@ pub fn runtime_type(v: &Value) -> Ty {
         Value::Optional(_) => Ty::optional(Ty::Dyn),
         Value::Type(_) => Ty::Type,
         Value::Error(_) => Ty::Error,
+        Value::Net(NetValue::Ip(_)) => Ty::Ip,
+        Value::Net(NetValue::Cidr(..)) => Ty::Cidr,
     }
 }
 

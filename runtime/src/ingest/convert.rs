@@ -35,7 +35,14 @@ fn expected(schema: &Schema, ty: &Ty) -> String {
         Ty::List(_) => "an array",
         Ty::Map(..) | Ty::Record(_) => "an object",
         Ty::Optional(inner) => return expected(schema, inner),
-        Ty::Type | Ty::Dyn | Ty::Free | Ty::Abstract(..) | Ty::Param(_) | Ty::Error => "a value",
+        Ty::Type
+        | Ty::Dyn
+        | Ty::Free
+        | Ty::Abstract(..)
+        | Ty::Param(_)
+        | Ty::Error
+        | Ty::Ip
+        | Ty::Cidr => "a value",
     };
     text.to_owned()
 }
@@ -86,7 +93,7 @@ pub(crate) fn from_json(
                 Ok(Value::Optional(Some(Arc::new(v))))
             }
         }
-        Ty::Dyn | Ty::Free | Ty::Abstract(..) | Ty::Param(_) => Ok(dyn_from_json(json)),
+        Ty::Dyn => Ok(dyn_from_json(json)),
         Ty::Null => match json {
             Json::Null => Ok(Value::Null),
             other => Err(mismatch(schema, ty, &json_text(other), path)),
@@ -159,7 +166,10 @@ pub(crate) fn from_json(
             }
             other => Err(mismatch(schema, ty, &json_text(other), path)),
         },
-        Ty::Type | Ty::Error => Err(unsupported(schema, ty, path)),
+        // No schema field has these types; only expressions make them.
+        Ty::Type | Ty::Error | Ty::Ip | Ty::Cidr | Ty::Free | Ty::Abstract(..) | Ty::Param(_) => {
+            Err(unsupported(schema, ty, path))
+        }
     }
 }
 
@@ -418,24 +428,23 @@ pub(crate) fn from_text(
         | Ty::Money
         | Ty::Timezone
         | Ty::Enum(_) => from_string(schema, ty, text, path),
-        Ty::List(_)
-        | Ty::Map(..)
-        | Ty::Record(_)
-        | Ty::Dyn
-        | Ty::Free
-        | Ty::Abstract(..)
-        | Ty::Param(_) => match serde_json::from_str::<Json>(text) {
-            Ok(json) => from_json(schema, ty, &json, path),
-            Err(_) => Err(Problem::new(
-                Some(path),
-                format!(
-                    "expected JSON ({}), found {}",
-                    expected(schema, ty),
-                    shown(text)
-                ),
-            )),
-        },
-        Ty::Type | Ty::Error => Err(unsupported(schema, ty, path)),
+        Ty::List(_) | Ty::Map(..) | Ty::Record(_) | Ty::Dyn => {
+            match serde_json::from_str::<Json>(text) {
+                Ok(json) => from_json(schema, ty, &json, path),
+                Err(_) => Err(Problem::new(
+                    Some(path),
+                    format!(
+                        "expected JSON ({}), found {}",
+                        expected(schema, ty),
+                        shown(text)
+                    ),
+                )),
+            }
+        }
+        // No schema field has these types; only expressions make them.
+        Ty::Type | Ty::Error | Ty::Ip | Ty::Cidr | Ty::Free | Ty::Abstract(..) | Ty::Param(_) => {
+            Err(unsupported(schema, ty, path))
+        }
     }
 }
 
