@@ -14,5 +14,7 @@ pub mod schema;
 pub mod span;
 pub mod stdlib;
 pub mod syntax;
+#[cfg(test)]
+mod testing;
 pub mod types;
 pub mod value;

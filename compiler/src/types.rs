@@ -61,6 +61,30 @@ impl Ty {
         Ty::Optional(Box::new(inner))
     }
 
+    /// The type a type name denotes as a value (`type(x) == int`, `net.IP`); parameterised
+    /// types by their bare name (`list` is `list<dyn>`).
+    pub fn named(name: &str) -> Option<Ty> {
+        Some(match name {
+            "int" => Ty::Int,
+            "uint" => Ty::Uint,
+            "double" => Ty::Double,
+            "bool" => Ty::Bool,
+            "string" => Ty::String,
+            "bytes" => Ty::Bytes,
+            "null_type" => Ty::Null,
+            "type" => Ty::Type,
+            "list" => Ty::list(Ty::Dyn),
+            "map" => Ty::map(Ty::Dyn, Ty::Dyn),
+            "optional_type" => Ty::optional(Ty::Dyn),
+            "google.protobuf.Timestamp" | "timestamp" => Ty::Timestamp,
+            "google.protobuf.Duration" | "duration" => Ty::Duration,
+            "money" => Ty::Money,
+            "net.IP" => Ty::Ip,
+            "net.CIDR" => Ty::Cidr,
+            _ => return None,
+        })
+    }
+
     /// True for types checked only at run time, where any static mismatch is deferred.
     pub fn is_dynamic(&self) -> bool {
         matches!(self, Ty::Dyn | Ty::Free | Ty::Error)

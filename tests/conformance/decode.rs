@@ -70,22 +70,7 @@ pub fn value(json: &Json) -> Result<Value, String> {
 
 /// A type value's name (`int`, `list`, `map`, `null_type`, ...).
 fn type_named(name: &str) -> Result<Ty, String> {
-    Ok(match name {
-        "bool" => Ty::Bool,
-        "int" => Ty::Int,
-        "uint" => Ty::Uint,
-        "double" => Ty::Double,
-        "string" => Ty::String,
-        "bytes" => Ty::Bytes,
-        "null_type" => Ty::Null,
-        "type" => Ty::Type,
-        "list" => Ty::list(Ty::Dyn),
-        "map" => Ty::map(Ty::Dyn, Ty::Dyn),
-        "optional_type" => Ty::optional(Ty::Dyn),
-        "google.protobuf.Timestamp" => Ty::Timestamp,
-        "google.protobuf.Duration" => Ty::Duration,
-        other => return Err(format!("the type {other} is not supported")),
-    })
+    Ty::named(name).ok_or_else(|| format!("the type {name} is not supported"))
 }
 
 /// A `Type` message of a declaration or a deduced type.

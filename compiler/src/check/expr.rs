@@ -175,29 +175,6 @@ fn node(kind: ExprKind, ty: Ty, span: Span) -> ir::Expr {
     ir::Expr { kind, ty, span }
 }
 
-/// Type names that CEL lets an expression use as values, as in `type(x) == int`.
-fn type_named(name: &str) -> Option<Ty> {
-    Some(match name {
-        "int" => Ty::Int,
-        "uint" => Ty::Uint,
-        "double" => Ty::Double,
-        "bool" => Ty::Bool,
-        "string" => Ty::String,
-        "bytes" => Ty::Bytes,
-        "null_type" => Ty::Null,
-        "type" => Ty::Type,
-        "list" => Ty::list(Ty::Dyn),
-        "map" => Ty::map(Ty::Dyn, Ty::Dyn),
-        "optional_type" => Ty::optional(Ty::Dyn),
-        "google.protobuf.Timestamp" | "timestamp" => Ty::Timestamp,
-        "google.protobuf.Duration" | "duration" => Ty::Duration,
-        "money" => Ty::Money,
-        "net.IP" => Ty::Ip,
-        "net.CIDR" => Ty::Cidr,
-        _ => return None,
-    })
-}
-
 impl<'c, 'a> ExprChecker<'c, 'a> {
     fn file_name(&self) -> &'a str {
         self.ctx.file_name(self.file)
@@ -376,7 +353,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             || (self.scope.now && name == "now")
             || self.ctx.schema.record_by_name(name).is_some()
             || self.ctx.has_constant(name)
-            || type_named(name).is_some()
+            || Ty::named(name).is_some()
     }
 
     fn trigger_field(&self, name: &str) -> Option<(u32, Ty)> {
@@ -429,7 +406,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 span,
             );
         }
-        if let Some(ty) = type_named(name) {
+        if let Some(ty) = Ty::named(name) {
             return ir::Expr::constant(Value::Type(Arc::new(ty)), Ty::Type, span);
         }
         if self.dynamic() {
@@ -597,7 +574,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                     None => error_expr(span),
                 };
             }
-            if let Some(ty) = type_named(&dotted) {
+            if let Some(ty) = Ty::named(&dotted) {
                 return ir::Expr::constant(Value::Type(Arc::new(ty)), Ty::Type, span);
             }
             if first == "std" {

@@ -208,24 +208,10 @@ fn shift(f: MathFn, bits: u64, by: i64) -> Result<u64, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::checked_type;
 
     fn list(items: Vec<Value>) -> Value {
         Value::list(items)
-    }
-
-    /// The checker's type for an expression, or its first diagnostic's code and message.
-    fn checked_type(text: &str) -> Result<crate::types::Ty, String> {
-        let (parsed, errors) = crate::syntax::parse::parse_expression("<test>", text);
-        let parsed = parsed.ok_or_else(|| format!("{errors:?}"))?;
-        let (ir, diagnostics) = crate::db::Database::new().check_expression(
-            "<test>",
-            &parsed,
-            crate::check::ExprOptions::default(),
-        );
-        match diagnostics.first() {
-            Some(d) => Err(format!("{:?}: {}", d.code, d.message)),
-            None => Ok(ir.ty),
-        }
     }
 
     #[test]
@@ -255,7 +241,9 @@ mod tests {
         ] {
             let result = checked_type(text);
             assert!(
-                result.as_ref().is_err_and(|e| e.starts_with(code)),
+                result
+                    .as_ref()
+                    .is_err_and(|(c, _)| format!("{c:?}") == code),
                 "{text}: {result:?}"
             );
         }

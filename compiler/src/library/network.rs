@@ -255,6 +255,8 @@ fn is_link_local_unicast(a: IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Code;
+    use crate::testing::checked_type;
 
     fn ip(s: &str) -> Value {
         call(NetworkFn::Ip, &[Value::string(s)])
@@ -439,37 +441,35 @@ mod tests {
         assert_eq!(eq(ip("10.0.0.1"), cidr("10.0.0.1/32")), Ok(false));
     }
 
-    /// The checker's type for an expression, or its first diagnostic's code.
-    fn checked_type(text: &str) -> Result<crate::types::Ty, String> {
-        let (parsed, errors) = crate::syntax::parse::parse_expression("<test>", text);
-        let parsed = parsed.ok_or_else(|| format!("{errors:?}"))?;
-        let (ir, diagnostics) = crate::db::Database::new().check_expression(
-            "<test>",
-            &parsed,
-            crate::check::ExprOptions::default(),
-        );
-        match diagnostics.first() {
-            Some(d) => Err(format!("{:?}", d.code)),
-            None => Ok(ir.ty),
-        }
+    fn checked_type_code(text: &str) -> Result<crate::types::Ty, Code> {
+        checked_type(text).map_err(|(code, _)| code)
     }
 
     #[test]
     fn the_function_ip_and_the_namespace_ip_coexist() {
         use crate::types::Ty;
-        assert_eq!(checked_type("ip('1.2.3.4')"), Ok(Ty::Ip));
-        assert_eq!(checked_type("ip.isCanonical('1.2.3.4')"), Ok(Ty::Bool));
-        assert_eq!(checked_type("cidr('10.0.0.0/8').ip()"), Ok(Ty::Ip));
-        assert_eq!(checked_type("cidr('10.0.0.0/8').masked()"), Ok(Ty::Cidr));
-        assert_eq!(checked_type("type(ip('1.2.3.4')) == net.IP"), Ok(Ty::Bool));
+        assert_eq!(checked_type_code("ip('1.2.3.4')"), Ok(Ty::Ip));
+        assert_eq!(checked_type_code("ip.isCanonical('1.2.3.4')"), Ok(Ty::Bool));
+        assert_eq!(checked_type_code("cidr('10.0.0.0/8').ip()"), Ok(Ty::Ip));
         assert_eq!(
-            checked_type("isIP(cidr('10.0.0.0/8'))"),
-            Err("NoOverload".into())
+            checked_type_code("cidr('10.0.0.0/8').masked()"),
+            Ok(Ty::Cidr)
         );
-        assert_eq!(checked_type("'1.2.3.4'.family()"), Err("NoOverload".into()));
         assert_eq!(
-            checked_type("cidr('10.0.0.0/8').containsIP(1)"),
-            Err("NoOverload".into())
+            checked_type_code("type(ip('1.2.3.4')) == net.IP"),
+            Ok(Ty::Bool)
+        );
+        assert_eq!(
+            checked_type_code("isIP(cidr('10.0.0.0/8'))"),
+            Err(Code::NoOverload)
+        );
+        assert_eq!(
+            checked_type_code("'1.2.3.4'.family()"),
+            Err(Code::NoOverload)
+        );
+        assert_eq!(
+            checked_type_code("cidr('10.0.0.0/8').containsIP(1)"),
+            Err(Code::NoOverload)
         );
     }
 

@@ -552,38 +552,9 @@ fn type_name(t: &Ty) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::{MapKey, MapValue};
+    use crate::testing::{dur, i, list, map, s, ts};
     use StringFn::*;
     use std::sync::Arc;
-
-    fn s(v: &str) -> Value {
-        Value::string(v)
-    }
-
-    fn i(v: i64) -> Value {
-        Value::Int(v)
-    }
-
-    fn list(items: &[Value]) -> Value {
-        Value::list(items.to_vec())
-    }
-
-    fn map(entries: &[(Value, Value)]) -> Value {
-        let entries = entries
-            .iter()
-            .map(|(k, v)| (MapKey::from_value(k).unwrap(), v.clone()));
-        Value::Map(Arc::new(MapValue {
-            entries: entries.collect(),
-        }))
-    }
-
-    fn ts(text: &str) -> Value {
-        Value::Timestamp(time::parse_timestamp(text).unwrap())
-    }
-
-    fn dur(text: &str) -> Value {
-        Value::Duration(time::parse_duration(text).unwrap())
-    }
 
     /// The text of a format call, or its error message.
     fn fmt(template: &str, args: &[Value]) -> Result<String, String> {

@@ -938,49 +938,9 @@ fn no_overload(name: &str, args: &[&Value]) -> EvalError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::value::{Currency, EnumValue, MapValue, RecordValue};
+    use crate::testing::{b, d, dur, i, list, map, s, ts, u};
+    use crate::value::{Currency, EnumValue, RecordValue};
     use std::mem::discriminant;
-
-    fn i(v: i64) -> Value {
-        Value::Int(v)
-    }
-
-    fn u(v: u64) -> Value {
-        Value::Uint(v)
-    }
-
-    fn d(v: f64) -> Value {
-        Value::Double(v)
-    }
-
-    fn s(v: &str) -> Value {
-        Value::string(v)
-    }
-
-    fn b(v: &[u8]) -> Value {
-        Value::Bytes(v.into())
-    }
-
-    fn list(items: &[Value]) -> Value {
-        Value::list(items.to_vec())
-    }
-
-    fn map(entries: &[(Value, Value)]) -> Value {
-        let entries = entries
-            .iter()
-            .map(|(k, v)| (MapKey::from_value(k).unwrap(), v.clone()));
-        Value::Map(Arc::new(MapValue {
-            entries: entries.collect(),
-        }))
-    }
-
-    fn ts(text: &str) -> Value {
-        Value::Timestamp(time::parse_timestamp(text).unwrap())
-    }
-
-    fn dur(text: &str) -> Value {
-        Value::Duration(time::parse_duration(text).unwrap())
-    }
 
     fn cash(amount: &str, currency: &str) -> Value {
         Value::Money(Money::parse_amount(amount, Currency::parse(currency).unwrap()).unwrap())
