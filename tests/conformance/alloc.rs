@@ -17,6 +17,7 @@ static GLOBAL: Counting = Counting;
 thread_local! {
     static LIVE: Cell<isize> = const { Cell::new(0) };
     static PEAK: Cell<isize> = const { Cell::new(0) };
+    static START: Cell<isize> = const { Cell::new(0) };
 }
 
 fn record(delta: isize) {
@@ -59,12 +60,12 @@ unsafe impl GlobalAlloc for Counting {
 pub fn reset_peak() {
     let live = LIVE.try_with(Cell::get).unwrap_or(0);
     let _ = PEAK.try_with(|p| p.set(live));
+    let _ = START.try_with(|s| s.set(live));
 }
 
 /// The most bytes the current thread held at once since [`reset_peak`], beyond what it held then.
 pub fn peak() -> usize {
-    let live = LIVE.try_with(Cell::get).unwrap_or(0);
+    let start = START.try_with(Cell::get).unwrap_or(0);
     let peak = PEAK.try_with(Cell::get).unwrap_or(0);
-    let _ = live;
-    peak.max(0) as usize
+    (peak - start).max(0) as usize
 }

@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Files whose every case needs protobuf messages (the suite's README).
 const PROTOBUF_FILES: [&str; 6] = [
@@ -268,35 +268,44 @@ fn expected_messages(json: &Json) -> Vec<&str> {
         .collect()
 }
 
+/// What one case cost: its allocation peak and its time.
+#[derive(Clone, Copy, Default)]
+struct Cost {
+    peak: usize,
+    elapsed: Duration,
+}
+
 /// Runs `case` on its own thread, within the time and memory limits.
-fn run_bounded(case: Case) -> (Case, Outcome) {
+fn run_bounded(case: Case) -> (Outcome, Option<Cost>) {
     let (send, receive) = mpsc::channel();
     let worker = std::thread::Builder::new()
         .stack_size(CASE_STACK)
         .spawn(move || {
+            let start = Instant::now();
             alloc::reset_peak();
             let outcome = run(&case);
-            let peak = alloc::peak();
-            let outcome = if peak > MEMORY_LIMIT {
-                Outcome::Failed(format!("allocated {} MiB, past the limit", peak >> 20))
+            let cost = Cost {
+                peak: alloc::peak(),
+                elapsed: start.elapsed(),
+            };
+            let outcome = if cost.peak > MEMORY_LIMIT {
+                Outcome::Failed(format!("allocated {} MiB, past the limit", cost.peak >> 20))
             } else {
                 outcome
             };
-            let _ = send.send((case, outcome, peak));
+            let _ = send.send((outcome, cost));
         })
         .expect("spawn a case thread");
     match receive.recv_timeout(TIME_LIMIT) {
-        Ok((case, outcome, _peak)) => {
+        Ok((outcome, cost)) => {
             let _ = worker.join();
-            (case, outcome)
+            (outcome, Some(cost))
         }
-        Err(_) => (
-            Case {
-                file: String::new(),
-                section: String::new(),
-                json: Json::Null,
-            },
+        Err(mpsc::RecvTimeoutError::Disconnected) => (Outcome::Failed("panicked".into()), None),
+        // The thread is left to finish on its own; the suite goes on.
+        Err(mpsc::RecvTimeoutError::Timeout) => (
             Outcome::Failed(format!("did not finish in {} s", TIME_LIMIT.as_secs())),
+            None,
         ),
     }
 }
@@ -322,6 +331,8 @@ fn main() {
     paths.sort();
 
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut heaviest = (String::new(), Cost::default());
+    let mut slowest = (String::new(), Cost::default());
     for path in &paths {
         let file = path.file_stem().unwrap().to_string_lossy().to_string();
         let text = std::fs::read_to_string(path).expect("read a conformance file");
@@ -347,7 +358,15 @@ fn main() {
                 };
                 let name = case.name();
                 let outcome = if case.applicable() {
-                    run_bounded(case).1
+                    let (outcome, cost) = run_bounded(case);
+                    let cost = cost.unwrap_or_default();
+                    if cost.peak > heaviest.1.peak {
+                        heaviest = (format!("{file}/{name}"), cost);
+                    }
+                    if cost.elapsed > slowest.1.elapsed {
+                        slowest = (format!("{file}/{name}"), cost);
+                    }
+                    outcome
                 } else {
                     Outcome::NotApplicable
                 };
@@ -369,6 +388,13 @@ fn main() {
     let report = render(&tallies);
     let summary = report.split("\n## ").next().unwrap_or_default();
     println!("{summary}\nEvery failure and its cause: docs/CONFORMANCE.md");
+    println!(
+        "largest allocation peak: {} KiB ({}); slowest case: {:.1} ms ({})",
+        heaviest.1.peak >> 10,
+        heaviest.0,
+        slowest.1.elapsed.as_secs_f64() * 1e3,
+        slowest.0
+    );
     let root = offer_tests::repo_root();
     write_if_changed(&root.join("docs/CONFORMANCE.md"), &report);
     let floor_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/floor.txt");
