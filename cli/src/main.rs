@@ -38,7 +38,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Evaluate one expression and print its value and type.
     Eval {
-        /// The expression; it may start with `-`, as in `-1 + 2`.
+        /// The expression; it may start with `-`, as in `-1 + 2`. A lone `-` reads it from
+        /// standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         /// Variables as a JSON object, as in '{"x": 1, "name": "Ada"}'.
@@ -63,7 +64,15 @@ fn main() -> ExitCode {
         }
         Command::Run(args) => commands::run::run(&args, color, &mut out, &mut err),
         Command::Eval { expr, bindings } => {
-            commands::eval::eval(&expr, bindings.as_deref(), color, &mut out, &mut err)
+            let mut text = expr;
+            if text == "-" {
+                text.clear();
+                if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+                    let _ = writeln!(err, "error: cannot read the expression from stdin: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+            commands::eval::eval(&text, bindings.as_deref(), color, &mut out, &mut err)
         }
     };
     let _ = out.flush();

@@ -763,3 +763,44 @@ fn strict_says_its_error_once_and_then_stops() {
     // Once as it happens, once among the summary's first errors; not a third time at the end.
     assert_eq!(err.matches("expected a string").count(), 2, "{err}");
 }
+
+#[test]
+fn eval_reads_the_expression_from_standard_input() {
+    // An expression too long for a command line still evaluates.
+    let long = format!("[{}].size()", vec!["1"; 100_000].join(", "));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_offer"))
+        .args(["eval", "-"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(long.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "100000 (int)\n");
+}
+
+#[test]
+fn eval_refuses_bindings_no_expression_can_name() {
+    for name in ["é", "", "1x", "a..b"] {
+        let bindings = format!(r#"{{"{name}": 1}}"#);
+        let o = eval(&["1", "--bindings", &bindings]);
+        assert_code(&o, 1);
+        assert!(
+            stderr(&o).contains("is not a name"),
+            "{name}: {}",
+            stderr(&o)
+        );
+    }
+    let o = eval(&["com.example.x + 1", "--bindings", r#"{"com.example.x": 1}"#]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "2 (int)\n");
+}

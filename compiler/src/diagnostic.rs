@@ -170,6 +170,11 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate [`did_you_mean`] would suggest.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for cand in candidates {
         let score = strsim::jaro_winkler(&name.to_lowercase(), &cand.to_lowercase());
@@ -182,7 +187,7 @@ pub fn did_you_mean<'a>(
             best = Some((score, cand));
         }
     }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
+    best.map(|(_, c)| c)
 }
 
 #[cfg(test)]

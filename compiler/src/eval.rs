@@ -81,6 +81,55 @@ impl Env for Bindings {
     }
 }
 
+/// How much one evaluation may do: a step per node evaluated, and a step per 16 bytes of the
+/// strings, bytes, lists and maps it builds. About 50 ms of work; a rule or a constant that
+/// needs more is an error, not a stalled engine or compiler.
+pub const EVAL_BUDGET: u64 = 1_000_000;
+
+/// The largest string, bytes, list or map (in bytes, roughly) one evaluation may build.
+pub const MAX_VALUE_BYTES: usize = 1 << 24;
+
+/// The state of one evaluation: comprehension and `cel.bind` variables by number, and what is
+/// left of the budget.
+#[derive(Debug)]
+pub struct Frame {
+    locals: Vec<Value>,
+    fuel: u64,
+}
+
+impl Frame {
+    /// Takes `cost` from the budget; false when it is spent.
+    fn spend(&mut self, cost: u64) -> bool {
+        match self.fuel.checked_sub(cost) {
+            Some(left) => {
+                self.fuel = left;
+                true
+            }
+            None => {
+                self.fuel = 0;
+                false
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Frame {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.locals
+    }
+}
+
+impl std::ops::DerefMut for Frame {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.locals
+    }
+}
+
+fn over_budget() -> Value {
+    Value::error(EvalError::Budget(EVAL_BUDGET))
+}
+
 /// Evaluates expressions of one program. Holds the regexes of the program's constant patterns,
 /// compiled once. `S` is whatever holds the schema: a reference while compiling, a shared
 /// program at run time.
@@ -117,8 +166,11 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
     }
 
     pub fn eval(&self, e: &Expr, env: &dyn Env) -> Value {
-        let mut locals = Vec::new();
-        self.eval_in(e, env, &mut locals)
+        let mut frame = Frame {
+            locals: Vec::new(),
+            fuel: EVAL_BUDGET,
+        };
+        self.eval_in(e, env, &mut frame)
     }
 
     /// Evaluates to a bool: `Ok(b)`, or the error (a non-bool result is a `no such overload`).
@@ -136,12 +188,7 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
     /// Evaluates `e` without copying what it can borrow: a constant, or a present field of
     /// the event or the profile. Operators read their operands through this, which spares the
     /// reference counting of strings, lists and records on the hot path.
-    fn eval_cow<'v>(
-        &'v self,
-        e: &'v Expr,
-        env: &'v dyn Env,
-        locals: &mut Vec<Value>,
-    ) -> Cow<'v, Value> {
+    fn eval_cow<'v>(&'v self, e: &'v Expr, env: &'v dyn Env, locals: &mut Frame) -> Cow<'v, Value> {
         let record = |var: &Expr| match var.kind {
             ExprKind::Var(Var::Event) => env.event_record(),
             ExprKind::Var(Var::Profile) => env.profile_record(),
@@ -159,7 +206,38 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         }
     }
 
-    fn eval_in(&self, e: &Expr, env: &dyn Env, locals: &mut Vec<Value>) -> Value {
+    fn eval_in(&self, e: &Expr, env: &dyn Env, locals: &mut Frame) -> Value {
+        if !locals.spend(1) {
+            return over_budget();
+        }
+        let value = self.eval_node(e, env, locals);
+        // What a node creates costs by its size, so that a few nodes cannot build gigabytes
+        // (`cel.bind(a, s + s, cel.bind(b, a + a, ...))`); reading a value costs nothing more.
+        let creates = matches!(
+            e.kind,
+            ExprKind::Binary { .. }
+                | ExprKind::Call { .. }
+                | ExprKind::List(_)
+                | ExprKind::Map(_)
+                | ExprKind::Comprehension(_)
+        );
+        if !creates {
+            return value;
+        }
+        let size = match &value {
+            Value::String(s) if s.len() > 64 => s.len(),
+            Value::Bytes(b) if b.len() > 64 => b.len(),
+            Value::List(l) if l.len() > 8 => l.len() * 8,
+            Value::Map(m) if m.entries.len() > 8 => m.entries.len() * 16,
+            _ => 0,
+        };
+        if size > 0 && (size > MAX_VALUE_BYTES || !locals.spend((size / 16) as u64)) {
+            return over_budget();
+        }
+        value
+    }
+
+    fn eval_node(&self, e: &Expr, env: &dyn Env, locals: &mut Frame) -> Value {
         match &e.kind {
             ExprKind::Const(v) => v.clone(),
             ExprKind::Var(var) => match var {
@@ -353,7 +431,7 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         &self,
         item: &Expr,
         env: &dyn Env,
-        locals: &mut Vec<Value>,
+        locals: &mut Frame,
     ) -> Result<Option<Value>, Value> {
         let (optional, inner) = match &item.kind {
             ExprKind::OptionalEntry(inner) => (true, inner.as_ref()),
@@ -451,7 +529,7 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         &self,
         operands: &[Expr],
         env: &dyn Env,
-        locals: &mut Vec<Value>,
+        locals: &mut Frame,
         absorbing: bool,
     ) -> Value {
         let mut error: Option<Value> = None;
@@ -468,7 +546,7 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         &self,
         c: &crate::ir::Comprehension,
         env: &dyn Env,
-        locals: &mut Vec<Value>,
+        locals: &mut Frame,
     ) -> Value {
         use ComprehensionKind as K;
         let range = self.eval_in(&c.range, env, locals);

@@ -162,11 +162,16 @@ impl Folder<'_, '_> {
 
     /// Whether `e` reads nothing but constants (and the variables of comprehensions inside it).
     fn closed(&self, e: &Expr) -> bool {
+        let own_locals = match &e.kind {
+            ExprKind::Comprehension(c) => Some(c.var),
+            ExprKind::Let { var, .. } => Some(*var),
+            _ => None,
+        };
         match &e.kind {
-            ExprKind::Comprehension(c) => {
+            _ if let Some(first) = own_locals => {
                 let mut closed = true;
                 eval::visit(e, &mut |n| match &n.kind {
-                    ExprKind::Var(Var::Local(i)) if *i >= c.var => {}
+                    ExprKind::Var(Var::Local(i)) if *i >= first => {}
                     ExprKind::Var(_)
                     | ExprKind::Aggregate { .. }
                     | ExprKind::Latest { .. }
@@ -183,7 +188,11 @@ impl Folder<'_, '_> {
             | ExprKind::Since { .. }
             | ExprKind::Seen { .. }
             | ExprKind::Var(_) => false,
-            _ => eval::children(e).iter().all(|c| c.as_const().is_some()),
+            // `?x` with a constant `x` is as constant as its literal.
+            _ => eval::children(e).iter().all(|c| match &c.kind {
+                ExprKind::OptionalEntry(inner) => inner.as_const().is_some(),
+                _ => c.as_const().is_some(),
+            }),
         }
     }
 }

@@ -198,3 +198,78 @@ fn macros_can_be_turned_off() {
     let e = run("[1].all(x, x > 0)", plain, Vec::new()).unwrap_err();
     assert!(e.contains("unknown"), "{e}");
 }
+
+#[test]
+fn evaluation_is_bounded_in_steps_and_in_what_it_builds() {
+    let ten = "[0,1,2,3,4,5,6,7,8,9]";
+    let mut nest = "a".to_string();
+    for v in ["i", "h", "g", "f", "e", "d", "c", "b", "a"] {
+        nest = format!("{ten}.map({v}, {nest})");
+    }
+    let v = value(&format!("{nest}.size()"));
+    assert!(v.contains("budget"), "{v}");
+    // Forty doublings of a string would be a terabyte.
+    let mut doubling = "'ab'".to_string();
+    for k in 0..40 {
+        doubling = format!("cel.bind(x{k}, {doubling}, x{k} + x{k})");
+    }
+    let v = value(&doubling);
+    assert!(v.contains("budget"), "{v}");
+    // Reading a large value again and again is not building it.
+    let big = format!("[{}]", vec!["1"; 5_000].join(", "));
+    assert_eq!(
+        value(&format!("cel.bind(l, {big}, l.all(x, x in l))")),
+        "true"
+    );
+}
+
+#[test]
+fn macros_reject_a_name_bound_twice_and_the_accumulator() {
+    for expr in [
+        "[1, 2].transformList(i, i, i)",
+        "[1].all(i, i, true)",
+        "[1].map(__result__, 1)",
+    ] {
+        let e = run(expr, ExprOptions::default(), Vec::new()).unwrap_err();
+        assert!(
+            e.contains("twice") || e.contains("accumulator"),
+            "{expr}: {e}"
+        );
+    }
+}
+
+#[test]
+fn or_joins_optionals_of_one_type() {
+    assert_eq!(ty("optional.none().or(optional.of(2))"), "optional<int>");
+    assert_eq!(ty("optional.none().orValue(2)"), "int");
+    let e = run(
+        "optional.of(1).or(optional.of('s'))",
+        ExprOptions::default(),
+        Vec::new(),
+    );
+    assert!(e.unwrap_err().contains("one type"));
+}
+
+#[test]
+fn unknown_namespace_functions_are_named_in_full() {
+    let e = run("math.greatst(1, 2)", ExprOptions::default(), Vec::new()).unwrap_err();
+    assert_eq!(e, "unknown function `math.greatst`");
+    let e = run("cel.bind(x, 1)", ExprOptions::default(), Vec::new()).unwrap_err();
+    assert!(e.contains("takes a name, a value and an expression"), "{e}");
+    let e = run(
+        "cel.block([1], cel.index(1))",
+        ExprOptions::default(),
+        Vec::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("`cel.index(1)` is not bound"), "{e}");
+}
+
+#[test]
+fn doubles_convert_with_range_errors_and_print_compactly() {
+    assert!(value("double('1e400')").contains("range"));
+    assert_eq!(value("double('-Infinity')"), "-inf");
+    assert_eq!(value("1e100"), "1e100");
+    assert_eq!(value("1.38e-23"), "1.38e-23");
+    assert_eq!(value("2.5"), "2.5");
+}

@@ -77,13 +77,29 @@ fn parse_bindings(text: &str) -> Result<Vec<(String, Value, Ty)>, String> {
     let serde_json::Value::Object(map) = json else {
         return Err("--bindings must be a JSON object, as in '{\"x\": 1}'".into());
     };
-    Ok(map
-        .into_iter()
+    map.into_iter()
         .map(|(name, v)| {
+            if !is_name(&name) {
+                return Err(format!(
+                    "--bindings: `{name}` is not a name an expression can use (letters, digits \
+                     and `_`, not starting with a digit; dots for qualified names)"
+                ));
+            }
             let (value, ty) = from_json(&v);
-            (name, value, ty)
+            Ok((name, value, ty))
         })
-        .collect())
+        .collect()
+}
+
+/// A CEL identifier, or several joined by dots (`com.example.x`).
+fn is_name(name: &str) -> bool {
+    name.split('.').all(|part| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 /// A JSON value as a CEL value: whole numbers are ints (uints past the int range), other

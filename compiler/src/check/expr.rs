@@ -223,7 +223,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
 
     /// Checks `e`, leaving the [`Ty::Free`] of empty literals in its type for a literal or a
     /// ternary that joins it with its siblings.
-    fn check_flexible(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> ir::Expr {
+    pub(crate) fn check_flexible(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> ir::Expr {
         let span = e.span;
         match &e.kind {
             ast::ExprKind::Literal(lit) => literal(lit, span),
@@ -1007,7 +1007,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         };
         let elem = match (&container, &i.ty) {
             (Ty::Error, _) | (_, Ty::Error) => return error_expr(span),
-            (Ty::List(elem), Ty::Int | Ty::Uint | Ty::Dyn) => Some(elem.as_ref().clone()),
+            (Ty::List(elem), Ty::Int | Ty::Dyn) => Some(elem.as_ref().clone()),
             (Ty::Map(key, value), k) if comparable(key, k) => Some(value.as_ref().clone()),
             (Ty::Dyn, _) => Some(Ty::Dyn),
             _ => None,
@@ -1045,7 +1045,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         }
         let ty = match (&b.ty, &i.ty) {
             (Ty::Error, _) | (_, Ty::Error) => Ty::Error,
-            (Ty::List(elem), Ty::Int | Ty::Uint | Ty::Dyn) => elem.as_ref().clone(),
+            (Ty::List(elem), Ty::Int | Ty::Dyn) => elem.as_ref().clone(),
             (Ty::Map(key, value), k) if comparable(key, k) => value.as_ref().clone(),
             (Ty::Dyn, _) => Ty::Dyn,
             _ if self.dynamic() => Ty::Dyn,
@@ -1119,7 +1119,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 node(ExprKind::Var(Var::Local(i as u32)), ty, span)
             }
             None => {
-                let shown = name.trim_start_matches('@');
+                let shown = shown_reference(name);
                 let d = self
                     .error(
                         Code::UnknownName,
@@ -1367,6 +1367,19 @@ fn literal(lit: &Literal, span: Span) -> ir::Expr {
         Literal::Money(m) => (Value::Money(*m), Ty::Money),
     };
     ir::Expr::constant(value, ty, span)
+}
+
+/// A `cel.block` local as it was written: `@index1` is `cel.index(1)`.
+fn shown_reference(local: &str) -> String {
+    if let Some(n) = local.strip_prefix("@index") {
+        return format!("cel.index({n})");
+    }
+    for (prefix, func) in [("@it", "iterVar"), ("@ac", "accuVar")] {
+        if let Some((a, b)) = local.strip_prefix(prefix).and_then(|r| r.split_once(':')) {
+            return format!("cel.{func}({a}, {b})");
+        }
+    }
+    local.to_string()
 }
 
 fn contains_free(ty: &Ty) -> bool {

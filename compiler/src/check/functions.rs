@@ -2,7 +2,7 @@
 //! functions and methods with their overloads, and the `optional` namespace.
 
 use super::expr::{ExprChecker, error_expr};
-use crate::diagnostic::{Code, did_you_mean};
+use crate::diagnostic::{Code, closest, did_you_mean};
 use crate::ir::{self, ComprehensionKind, ExprKind, Func};
 use crate::span::Span;
 use crate::syntax::ast::{self, Ident};
@@ -261,14 +261,15 @@ pub(super) fn call(
             optional_namespace(ch, func, args, span)
         }
         Some(receiver) if OPTIONAL_METHODS.contains(&name) => {
-            let r = ch.check(receiver);
-            optional_method(ch, r, func, args, span)
-        }
-        Some(ns)
-            if ch.namespace(ns).as_deref() == Some("cel")
-                && let Some(e) = cel_namespace(ch, target, name, args, span) =>
-        {
+            // `optional.none()` keeps its free type here, so that `.or(optional.of(2))` and
+            // `.orValue(2)` type by their argument.
+            let r = ch.check_flexible(receiver, None);
+            let mut e = optional_method(ch, r, func, args, span);
+            e.ty = e.ty.settled();
             e
+        }
+        Some(ns) if ch.namespace(ns).as_deref() == Some("cel") && !ch.ctx.mode.no_macros => {
+            cel_namespace(ch, target, func, args, span)
         }
         Some(ns) if let Some(qualified) = library_name(ch, ns, name) => {
             let checked: Vec<ir::Expr> = args.iter().map(|a| ch.check(a)).collect();
@@ -277,6 +278,12 @@ pub(super) fn call(
                 span: func.span,
             };
             builtin(ch, None, &func, checked, span)
+        }
+        Some(ns)
+            if let Some(namespace) = ch.namespace(ns)
+                && library::functions().any(|f| f.name.starts_with(&format!("{namespace}."))) =>
+        {
+            unknown_in_namespace(ch, &namespace, func, span)
         }
         _ => {
             let receiver = target.map(|t| ch.check(t));
@@ -290,29 +297,88 @@ pub(super) fn call(
 fn cel_namespace(
     ch: &mut ExprChecker<'_, '_>,
     target: Option<&ast::Expr>,
-    name: &str,
+    func: &Ident,
     args: &[ast::Expr],
     span: Span,
-) -> Option<ir::Expr> {
-    if ch.ctx.mode.no_macros {
-        return None;
-    }
+) -> ir::Expr {
+    let name = func.name.as_str();
     if let Some(e) = binding_macro(ch, name, args, span) {
-        return Some(e);
+        return e;
     }
     let call = ast::Expr {
         kind: ast::ExprKind::Call {
             target: target.map(|t| Box::new(t.clone())),
-            func: Ident {
-                name: name.to_string(),
-                span,
-            },
+            func: func.clone(),
             args: args.to_vec(),
         },
         span,
     };
-    let local = block_reference(&call)?;
-    Some(ch.local_named(&local, span))
+    if let Some(local) = block_reference(&call) {
+        return ch.local_named(&local, span);
+    }
+    let (message, help) = match name {
+        "bind" => (
+            "`cel.bind` takes a name, a value and an expression".to_string(),
+            "write `cel.bind(x, 2, x * x)`",
+        ),
+        "block" => (
+            "`cel.block` takes a list of expressions and an expression".to_string(),
+            "write `cel.block([a, cel.index(0) + 1], cel.index(1))`",
+        ),
+        "index" | "iterVar" | "accuVar" => (
+            format!("`cel.{name}` takes non-negative int literals"),
+            "write `cel.index(0)`, or `cel.iterVar(0, 0)` for a macro's variable",
+        ),
+        _ => (
+            format!("unknown function `cel.{name}`"),
+            "the cel namespace has `cel.bind` and `cel.block`",
+        ),
+    };
+    let code = if matches!(name, "bind" | "block" | "index" | "iterVar" | "accuVar") {
+        Code::WrongArity
+    } else {
+        Code::UnknownFunction
+    };
+    let d = ch.error(code, span, message).with_help(help);
+    ch.report(d);
+    error_expr(span)
+}
+
+/// `math.sqrt(x)`: a namespace of a library, with a function it does not have.
+fn unknown_in_namespace(
+    ch: &mut ExprChecker<'_, '_>,
+    namespace: &str,
+    func: &Ident,
+    span: Span,
+) -> ir::Expr {
+    let prefix = format!("{namespace}.");
+    let known: Vec<&str> = library::functions()
+        .map(|f| f.name)
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    let written = format!("{prefix}{}", func.name);
+    if ch.dynamic() {
+        return ch.deferred_error(
+            EvalError::NoSuchOverload(format!("unbound function `{written}`")),
+            span,
+        );
+    }
+    let mut d = ch
+        .error(
+            Code::UnknownFunction,
+            func.span,
+            format!("unknown function `{written}`"),
+        )
+        .with_label(format!("not in `{namespace}`"));
+    let bare = known.iter().filter_map(|k| k.strip_prefix(&prefix));
+    d.help = closest(&func.name, bare)
+        .map(|c| format!("did you mean `{prefix}{c}`?"))
+        .or_else(|| {
+            let listed: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+            Some(format!("`{namespace}` has {}", listed.join(", ")))
+        });
+    ch.report(d);
+    error_expr(span)
 }
 
 /// `ns.name` as the qualified name of a library function (`base64.encode`), when `ns` is a
@@ -571,6 +637,28 @@ fn comprehension(
         ch.report(d);
         return error_expr(span);
     };
+    if let [a, b] = names.as_slice()
+        && a == b
+    {
+        let d = ch
+            .error(
+                Code::Duplicate,
+                args.get(1).map_or(span, |a| a.span),
+                format!("`{fname}` binds `{a}` twice"),
+            )
+            .with_help("give the index (or key) and the value two names, as in `(i, v)`");
+        ch.report(d);
+        return error_expr(span);
+    }
+    if let Some(reserved) = names.iter().find(|n| n.as_str() == "__result__") {
+        let d = ch.error(
+            Code::Duplicate,
+            span,
+            format!("`{reserved}` is the macros' own accumulator and cannot be a variable"),
+        );
+        ch.report(d);
+        return error_expr(span);
+    }
     let r = ch.check(range);
     let optional_range = matches!(kind, K::OptionalMap | K::OptionalFlatMap);
     // The variables' types: (first, second) for this range.
@@ -797,11 +885,26 @@ fn optional_method(
             )
         }
         ("or", [other]) => {
-            let o = ch.check(other);
+            let o = ch.check_flexible(other, None);
             let ty = match (&receiver.ty, &o.ty) {
                 (a, b) if a == b => a.clone(),
-                (Ty::Optional(a), Ty::Optional(b)) => Ty::optional(a.join(b)),
-                (a, b) if a.is_dynamic() || b.is_dynamic() => Ty::optional(Ty::Dyn),
+                (Ty::Optional(a), Ty::Optional(b)) if a.accepts(b) || b.accepts(a) => {
+                    Ty::optional(a.join(b))
+                }
+                (a, b) if a.is_dynamic() || b.is_dynamic() || ch.dynamic() => Ty::optional(Ty::Dyn),
+                (Ty::Optional(a), Ty::Optional(b)) => {
+                    let diag = ch.error(
+                        Code::TypeMismatch,
+                        o.span,
+                        format!(
+                            "`or` joins optionals of one type: this is {}, the first holds {}",
+                            ch.show(&Ty::optional(b.as_ref().clone())),
+                            ch.show(a)
+                        ),
+                    );
+                    ch.report(diag);
+                    return error_expr(span);
+                }
                 (_, b) => {
                     let diag = ch
                         .error(

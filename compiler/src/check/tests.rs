@@ -156,3 +156,24 @@ fn offers_without_channels_may_use_any() {
     );
     assert!(checked.program.channels.iter().any(|c| c == "email"));
 }
+
+#[test]
+fn bindings_and_optional_elements_are_constants() {
+    let checked = check(&format!(
+        "{SCHEMA}
+let X = cel.bind(a, 1, a + 1)
+let Y = cel.block([2, cel.index(0) * 10], cel.index(1))
+let Z = [?optional.of(1), ?optional.none(), 3]
+rule r {{ when visit where X == 2 && Y == 20 && size(Z) == 2 then recommend A }}"
+    ));
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    // The condition folded away: every part of it was known when compiling.
+    let rule = &checked.program.rules[0];
+    assert!(
+        rule.condition
+            .as_ref()
+            .is_none_or(|c| c.as_const() == Some(&Value::Bool(true))),
+        "{:?}",
+        rule.condition
+    );
+}

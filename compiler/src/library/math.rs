@@ -173,6 +173,18 @@ fn extremum(f: MathFn, args: &[Value], wanted: Ordering) -> Value {
     if let Some(other) = numbers.iter().find(|v| !is_number(v)) {
         return super::no_overload(f.name(), std::slice::from_ref(other));
     }
+    // NaN is not ordered against anything: picking around it would make the answer depend on
+    // the arguments' order.
+    if !rest.is_empty()
+        && numbers
+            .iter()
+            .any(|v| matches!(v, Value::Double(d) if d.is_nan()))
+    {
+        return Value::error(EvalError::InvalidArgument(format!(
+            "{}(): NaN values cannot be ordered",
+            f.name()
+        )));
+    }
     let mut best = first;
     for candidate in rest {
         if let Ok(Some(order)) = ops::compare(candidate, best)
@@ -278,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn extremum_ties_keep_the_first_and_nan_is_skipped() {
+    fn extremum_ties_keep_the_first_and_nan_is_an_error() {
         assert_eq!(
             call(MathFn::Greatest, &[Value::Int(1), Value::Double(1.0)]),
             Value::Int(1)
@@ -287,10 +299,14 @@ mod tests {
             call(MathFn::Least, &[Value::Uint(1), Value::Int(1)]),
             Value::Uint(1)
         );
-        assert_eq!(
-            call(MathFn::Greatest, &[Value::Int(2), Value::Double(f64::NAN)]),
-            Value::Int(2)
-        );
+        for args in [
+            [Value::Int(2), Value::Double(f64::NAN)],
+            [Value::Double(f64::NAN), Value::Int(2)],
+        ] {
+            assert!(call(MathFn::Greatest, &args).is_error());
+            assert!(call(MathFn::Least, &[list(args.to_vec())]).is_error());
+        }
+        assert!(!call(MathFn::Greatest, &[Value::Double(f64::NAN)]).is_error());
     }
 
     #[test]

@@ -732,6 +732,9 @@ impl<'f> Builder<'f> {
                         }
                         None => {
                             let depth = acc.depth + 1;
+                            // The pair runs on over the blanks where arguments could have
+                            // been; the selection ends with its field.
+                            let node_span = acc.expr.span.to(field.span);
                             acc = self.node(
                                 ExprKind::Select {
                                     base: Box::new(acc.expr),

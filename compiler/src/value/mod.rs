@@ -109,6 +109,9 @@ pub enum EvalError {
     NoHistory(String),
     #[error("unbound variable `{0}`")]
     Unbound(String),
+    /// The evaluation did more work, or built larger values, than one evaluation may.
+    #[error("evaluation exceeded its budget of {0} steps")]
+    Budget(u64),
 }
 
 impl Value {
@@ -229,8 +232,12 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Uint(u) => write!(f, "{u}u"),
             Value::Double(d) => {
-                if d.is_finite() && d.fract() == 0.0 && d.abs() < 1e16 {
+                let magnitude = d.abs();
+                if d.is_finite() && d.fract() == 0.0 && magnitude < 1e16 {
                     write!(f, "{d:.1}")
+                } else if d.is_finite() && (magnitude >= 1e16 || (magnitude < 1e-4 && *d != 0.0)) {
+                    // `1e100`, not a hundred digits.
+                    write!(f, "{d:e}")
                 } else {
                     write!(f, "{d}")
                 }

@@ -672,14 +672,21 @@ pub fn to_double(v: &Value) -> Value {
         Value::Double(_) => Some(Ok(v.clone())),
         Value::Int(i) => Some(Ok(Value::Double(*i as f64))),
         Value::Uint(u) => Some(Ok(Value::Double(*u as f64))),
-        Value::String(s) => Some(
-            s.parse()
-                .map(Value::Double)
-                .map_err(|_| unparsable("double", s)),
-        ),
+        Value::String(s) => Some(match s.parse::<f64>() {
+            // A finite number too large for a double is a range error, as in cel-go; only
+            // the spellings of infinity are infinite.
+            Ok(d) if d.is_infinite() && !names_infinity(s) => Err(range("double", v)),
+            Ok(d) => Ok(Value::Double(d)),
+            Err(_) => Err(unparsable("double", s)),
+        }),
         Value::Money(m) => Some(Ok(Value::Double(m.to_f64()))),
         _ => None,
     })
+}
+
+fn names_infinity(text: &str) -> bool {
+    let unsigned = text.trim_start_matches(['+', '-']);
+    unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity")
 }
 
 /// `string(v)`: numbers in decimal (doubles as Go's `%g`, as cel-go prints them: `1`, `1.5`,
