@@ -81,9 +81,10 @@ impl Env for Bindings {
     }
 }
 
-/// How much one evaluation may do: a step per node evaluated, and a step per 16 bytes of the
-/// strings, bytes, lists and maps it builds. About 50 ms of work; a rule or a constant that
-/// needs more is an error, not a stalled engine or compiler.
+/// How much one evaluation may do: a step per comprehension iteration, and a step per 16 bytes
+/// of the strings, bytes, lists and maps it builds (a million steps is a fraction of a second
+/// for the predicates rules have). A rule or a
+/// constant that needs more is an error, not a stalled engine or compiler.
 pub const EVAL_BUDGET: u64 = 1_000_000;
 
 /// The largest string, bytes, list or map (in bytes, roughly) one evaluation may build.
@@ -206,22 +207,23 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         }
     }
 
+    /// Only loops and building can make an evaluation costly (the tree itself is bounded by
+    /// the parser): each comprehension step spends from the budget, and so does what a node
+    /// builds, by its size, so that a few nodes cannot make gigabytes
+    /// (`cel.bind(a, s + s, cel.bind(b, a + a, ...))`). Reading a value costs nothing.
     fn eval_in(&self, e: &Expr, env: &dyn Env, locals: &mut Frame) -> Value {
-        if !locals.spend(1) {
-            return over_budget();
-        }
         let value = self.eval_node(e, env, locals);
-        // What a node creates costs by its size, so that a few nodes cannot build gigabytes
-        // (`cel.bind(a, s + s, cel.bind(b, a + a, ...))`); reading a value costs nothing more.
-        let creates = matches!(
+        let builds = matches!(
             e.kind,
-            ExprKind::Binary { .. }
-                | ExprKind::Call { .. }
+            ExprKind::Binary {
+                op: BinaryOp::Add,
+                ..
+            } | ExprKind::Call { .. }
                 | ExprKind::List(_)
                 | ExprKind::Map(_)
                 | ExprKind::Comprehension(_)
         );
-        if !creates {
+        if !builds {
             return value;
         }
         let size = match &value {
@@ -582,6 +584,9 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         let mut out: Vec<Value> = Vec::new();
         let mut out_map = MapValue::default();
         for (first, second) in steps {
+            if !locals.spend(1) {
+                return over_budget();
+            }
             let element = if two { second.clone() } else { first.clone() };
             let key = first.clone();
             if let Some(local) = locals.get_mut(c.var as usize) {

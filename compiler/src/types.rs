@@ -33,10 +33,10 @@ pub enum Ty {
     Type,
     /// A type of the host, opaque to the language, with type arguments (`tuple<int, uint>`):
     /// what declared functions take and return.
-    Abstract(String, Vec<Ty>),
+    Abstract(Box<AbstractTy>),
     /// A type parameter of a declared function's overload (`T` in `sort(list<T>) -> list<T>`);
     /// bound by the arguments of a call, never the type of a checked expression.
-    Param(String),
+    Param(Box<str>),
     Dyn,
     /// The element type of an empty literal (`[]`, `{}`, `optional.none()`) while it is joined
     /// with its siblings: it takes the type of the others (`[[], [1]]` is `list<list<int>>`),
@@ -48,7 +48,21 @@ pub enum Ty {
     Cidr,
 }
 
+/// A host type's name and type arguments (boxed: rare, and `Ty` stays small).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AbstractTy {
+    pub name: String,
+    pub args: Vec<Ty>,
+}
+
 impl Ty {
+    pub fn abstract_of(name: impl Into<String>, args: Vec<Ty>) -> Ty {
+        Ty::Abstract(Box::new(AbstractTy {
+            name: name.into(),
+            args,
+        }))
+    }
+
     pub fn list(elem: Ty) -> Ty {
         Ty::List(Box::new(elem))
     }
@@ -97,8 +111,8 @@ impl Ty {
             Ty::List(e) => Ty::list(e.settled()),
             Ty::Map(k, v) => Ty::map(k.settled(), v.settled()),
             Ty::Optional(t) => Ty::optional(t.settled()),
-            Ty::Abstract(name, args) => {
-                Ty::Abstract(name.clone(), args.iter().map(Ty::settled).collect())
+            Ty::Abstract(a) => {
+                Ty::abstract_of(a.name.clone(), a.args.iter().map(Ty::settled).collect())
             }
             other => other.clone(),
         }
@@ -116,8 +130,10 @@ impl Ty {
         match (self, other) {
             (Ty::List(a), Ty::List(b)) | (Ty::Optional(a), Ty::Optional(b)) => a.accepts(b),
             (Ty::Map(ak, av), Ty::Map(bk, bv)) => ak.accepts(bk) && av.accepts(bv),
-            (Ty::Abstract(a, x), Ty::Abstract(b, y)) => {
-                a == b && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.accepts(q))
+            (Ty::Abstract(a), Ty::Abstract(b)) => {
+                a.name == b.name
+                    && a.args.len() == b.args.len()
+                    && a.args.iter().zip(&b.args).all(|(p, q)| p.accepts(q))
             }
             _ => self == other,
         }
@@ -136,8 +152,11 @@ impl Ty {
             (Ty::Optional(_), Ty::Null) => self.clone(),
             (Ty::List(a), Ty::List(b)) => Ty::list(a.join(b)),
             (Ty::Map(ak, av), Ty::Map(bk, bv)) => Ty::map(ak.join(bk), av.join(bv)),
-            (Ty::Abstract(a, x), Ty::Abstract(b, y)) if a == b && x.len() == y.len() => {
-                Ty::Abstract(a.clone(), x.iter().zip(y).map(|(p, q)| p.join(q)).collect())
+            (Ty::Abstract(a), Ty::Abstract(b))
+                if a.name == b.name && a.args.len() == b.args.len() =>
+            {
+                let args = a.args.iter().zip(&b.args).map(|(p, q)| p.join(q)).collect();
+                Ty::abstract_of(a.name.clone(), args)
             }
             _ => Ty::Dyn,
         }
@@ -178,11 +197,11 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Map(k, v) => write!(f, "map<{}, {}>", sub(k), sub(v)),
             Ty::Optional(t) => write!(f, "optional<{}>", sub(t)),
             Ty::Type => f.write_str("type"),
-            Ty::Abstract(name, args) => {
-                f.write_str(name)?;
-                if !args.is_empty() {
+            Ty::Abstract(a) => {
+                f.write_str(&a.name)?;
+                if !a.args.is_empty() {
                     f.write_str("<")?;
-                    for (i, a) in args.iter().enumerate() {
+                    for (i, a) in a.args.iter().enumerate() {
                         if i > 0 {
                             f.write_str(", ")?;
                         }

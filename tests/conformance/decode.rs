@@ -121,7 +121,7 @@ pub fn ty(json: &Json) -> Result<Ty, String> {
             };
             match (name, params.as_slice()) {
                 ("optional_type", [inner]) => Ty::optional(inner.clone()),
-                _ => Ty::Abstract(name.to_string(), params),
+                _ => Ty::abstract_of(name, params),
             }
         }
         other => return Err(format!("{other} types are not supported")),

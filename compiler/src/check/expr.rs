@@ -1415,8 +1415,10 @@ pub(crate) fn comparable(a: &Ty, b: &Ty) -> bool {
         _ if a.is_numeric() && b.is_numeric() => true,
         (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => comparable(x, y),
         (Ty::Map(k1, v1), Ty::Map(k2, v2)) => comparable(k1, k2) && comparable(v1, v2),
-        (Ty::Abstract(n, x), Ty::Abstract(m, y)) => {
-            n == m && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| comparable(p, q))
+        (Ty::Abstract(x), Ty::Abstract(y)) => {
+            x.name == y.name
+                && x.args.len() == y.args.len()
+                && x.args.iter().zip(&y.args).all(|(p, q)| comparable(p, q))
         }
         _ => a == b,
     }

@@ -1144,18 +1144,20 @@ fn declared(
 fn unify(param: &Ty, arg: &Ty, bound: &mut std::collections::HashMap<String, Ty>) -> bool {
     match (param, arg) {
         (Ty::Param(name), _) => {
-            let joined = match bound.get(name) {
+            let joined = match bound.get(name.as_ref()) {
                 Some(previous) => previous.join(arg),
                 None => arg.clone(),
             };
-            bound.insert(name.clone(), joined);
+            bound.insert(name.to_string(), joined);
             true
         }
         (_, a) if a.is_dynamic() => true,
         (Ty::List(p), Ty::List(a)) | (Ty::Optional(p), Ty::Optional(a)) => unify(p, a, bound),
         (Ty::Map(pk, pv), Ty::Map(ak, av)) => unify(pk, ak, bound) && unify(pv, av, bound),
-        (Ty::Abstract(n, ps), Ty::Abstract(m, args)) => {
-            n == m && ps.len() == args.len() && ps.iter().zip(args).all(|(p, a)| unify(p, a, bound))
+        (Ty::Abstract(p), Ty::Abstract(a)) => {
+            p.name == a.name
+                && p.args.len() == a.args.len()
+                && p.args.iter().zip(&a.args).all(|(p, a)| unify(p, a, bound))
         }
         (p, a) => p.accepts(a),
     }
@@ -1163,13 +1165,13 @@ fn unify(param: &Ty, arg: &Ty, bound: &mut std::collections::HashMap<String, Ty>
 
 fn substitute(ty: &Ty, bound: &std::collections::HashMap<String, Ty>) -> Ty {
     match ty {
-        Ty::Param(name) => bound.get(name).cloned().unwrap_or(Ty::Dyn),
+        Ty::Param(name) => bound.get(name.as_ref()).cloned().unwrap_or(Ty::Dyn),
         Ty::List(e) => Ty::list(substitute(e, bound)),
         Ty::Optional(e) => Ty::optional(substitute(e, bound)),
         Ty::Map(k, v) => Ty::map(substitute(k, bound), substitute(v, bound)),
-        Ty::Abstract(n, args) => Ty::Abstract(
-            n.clone(),
-            args.iter().map(|a| substitute(a, bound)).collect(),
+        Ty::Abstract(a) => Ty::abstract_of(
+            a.name.clone(),
+            a.args.iter().map(|x| substitute(x, bound)).collect(),
         ),
         other => other.clone(),
     }
