@@ -273,3 +273,16 @@ fn doubles_convert_with_range_errors_and_print_compactly() {
     assert_eq!(value("1.38e-23"), "1.38e-23");
     assert_eq!(value("2.5"), "2.5");
 }
+
+#[test]
+fn strings_print_as_literals_that_read_back() {
+    for literal in [
+        r#""a\u2028b\x00""#,
+        r#""tab\there \"q\" \\""#,
+        r#""plain é""#,
+    ] {
+        let shown = value(literal);
+        assert_eq!(shown, literal);
+        assert_eq!(value(&shown), shown, "reading {shown} back");
+    }
+}

@@ -85,9 +85,13 @@ pub fn parse_file(file: &str, text: &str) -> ParsedFile {
                 }
             }
             Err(e) => {
-                builder
-                    .diags
-                    .push(pest_error(file, item.span.start as usize, slice, &e));
+                builder.diags.push(pest_error(
+                    file,
+                    item.span.start as usize,
+                    slice,
+                    &e,
+                    "item",
+                ));
                 out.broken.push(BrokenItem::of(slice));
             }
         }
@@ -112,7 +116,9 @@ pub fn parse_expression(file: &str, text: &str) -> (Option<Expr>, Vec<Diagnostic
             .and_then(|p| p.into_inner().next())
             .map(|p| builder.expr(p).expr),
         Err(e) => {
-            builder.diags.push(pest_error(file, 0, text, &e));
+            builder
+                .diags
+                .push(pest_error(file, 0, text, &e, "expression"));
             None
         }
     };
@@ -990,7 +996,15 @@ fn literal_text<'i>(operand: &Pair<'i, Rule>) -> Option<(Rule, &'i str)> {
 
 // ----------------------------------------------------------------------------------- errors
 
-fn pest_error(file: &str, offset: usize, text: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
+/// `whole` names what was being parsed ("item", or "expression" for `offer eval`), for "the end
+/// of the ...".
+fn pest_error(
+    file: &str,
+    offset: usize,
+    text: &str,
+    e: &pest::error::Error<Rule>,
+    whole: &str,
+) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
     let reported = match e.location {
         InputLocation::Pos(p) => p,
@@ -1042,9 +1056,10 @@ fn pest_error(file: &str, offset: usize, text: &str, e: &pest::error::Error<Rule
     let found = found_at(text, pos);
     let span = Span::new(offset + pos, offset + pos + found.len());
     let mut expected: Vec<String> = Vec::new();
+    let end = format!("the end of the {whole}");
     for rule in rules {
         if let Some(word) = describe(rule) {
-            push_unique(&mut expected, word);
+            push_unique(&mut expected, if word == END { end.clone() } else { word });
         }
     }
     let wants_expression = expected.iter().any(|w| w == EXPRESSION);
@@ -1064,13 +1079,13 @@ fn pest_error(file: &str, offset: usize, text: &str, e: &pest::error::Error<Rule
         expected.retain(|w| w == EXPRESSION || !w.starts_with("a duration"));
     }
     let found_text = if found.is_empty() {
-        "the end of the item".to_string()
+        end.clone()
     } else {
         format!("`{found}`")
     };
     let diagnostic = match expected.as_slice() {
         [] => Diagnostic::error(Code::Syntax, file, span, format!("unexpected {found_text}")),
-        [only] if only == END => Diagnostic::error(
+        [only] if *only == end && whole == "item" => Diagnostic::error(
             Code::Syntax,
             file,
             span,
@@ -1084,7 +1099,7 @@ fn pest_error(file: &str, offset: usize, text: &str, e: &pest::error::Error<Rule
                 span,
                 format!("expected {}, found {found_text}", join_or(list)),
             );
-            if found.is_empty() && list.iter().any(|w| w == "`}`") {
+            if found.is_empty() && whole == "item" && list.iter().any(|w| w == "`}`") {
                 d.with_help("the item ends here: is a closing `}` missing?")
             } else {
                 d

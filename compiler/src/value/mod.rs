@@ -242,7 +242,7 @@ impl fmt::Display for Value {
                     write!(f, "{d}")
                 }
             }
-            Value::String(s) => write!(f, "{s:?}"),
+            Value::String(s) => f.write_str(&string_literal(s)),
             Value::Bytes(b) => {
                 f.write_str("b\"")?;
                 for byte in b.iter() {
@@ -300,4 +300,29 @@ impl fmt::Display for Value {
             Value::Net(n) => write!(f, "{n}"),
         }
     }
+}
+
+/// A string as a CEL literal that reads back as the same string: quotes, backslashes and
+/// control or line-separating characters escaped, everything else as it is.
+pub fn string_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            '\u{2028}' | '\u{2029}' | '\u{feff}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
