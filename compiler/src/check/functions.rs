@@ -862,7 +862,7 @@ fn optional_method(
         ),
         ("orValue", [default]) => {
             let d = ch.check(default);
-            if !inner.accepts(&d.ty) {
+            if !inner.accepts(&d.ty) && !ch.dynamic() {
                 let diag = ch.error(
                     Code::TypeMismatch,
                     d.span,
