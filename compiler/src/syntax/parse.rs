@@ -1107,6 +1107,11 @@ fn pest_error(
         }
     };
     let diagnostic = diagnostic.with_label("here");
+    // After a dot only a name can come, whatever the token is.
+    if matches!(expected.as_slice(), [only] if only == "a field name") {
+        return diagnostic
+            .with_help("a selection takes a field name after the dot, as in `m.key` or `m.?key`");
+    }
     // A hint about the very token found says more than one about the item's shape.
     match hint_for(found) {
         Some(help) => diagnostic.with_help(help),
