@@ -768,16 +768,18 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 self.report(d);
                 error_expr(span)
             }
-            other => {
-                let d = self.error(
-                    Code::TypeMismatch,
-                    field.span,
-                    format!("{} has no field `{}`", self.show(other), field.name),
-                );
-                self.report(d);
-                error_expr(span)
-            }
+            other => self.no_field(other, field, span),
         }
+    }
+
+    fn no_field(&mut self, ty: &Ty, field: &Ident, span: Span) -> ir::Expr {
+        let d = self.error(
+            Code::TypeMismatch,
+            field.span,
+            format!("{} has no field `{}`", self.show(ty), field.name),
+        );
+        self.report(d);
+        error_expr(span)
     }
 
     /// `base.?field`: an optional of the field's value, empty where the key is absent.
@@ -807,15 +809,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             }
             Ty::Dyn => Ty::Dyn,
             _ if self.dynamic() => Ty::Dyn,
-            other => {
-                let d = self.error(
-                    Code::TypeMismatch,
-                    field.span,
-                    format!("{} has no field `{}`", self.show(other), field.name),
-                );
-                self.report(d);
-                return error_expr(span);
-            }
+            other => return self.no_field(other, field, span),
         };
         let ty = match value {
             Ty::Optional(t) => Ty::Optional(t),

@@ -766,24 +766,17 @@ fn optional_namespace(
     span: Span,
 ) -> ir::Expr {
     match (func.name.as_str(), args) {
-        ("of", [value]) => {
+        (name @ ("of" | "ofNonZeroValue"), [value]) => {
             let v = ch.check(value);
             let ty = Ty::optional(v.ty.clone());
+            let func = if name == "of" {
+                Func::OptionalOf
+            } else {
+                Func::OptionalOfNonZeroValue
+            };
             node(
                 ExprKind::Call {
-                    func: Func::OptionalOf,
-                    args: vec![v],
-                },
-                ty,
-                span,
-            )
-        }
-        ("ofNonZeroValue", [value]) => {
-            let v = ch.check(value);
-            let ty = Ty::optional(v.ty.clone());
-            node(
-                ExprKind::Call {
-                    func: Func::OptionalOfNonZeroValue,
+                    func,
                     args: vec![v],
                 },
                 ty,
