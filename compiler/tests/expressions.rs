@@ -286,3 +286,37 @@ fn strings_print_as_literals_that_read_back() {
         assert_eq!(value(&shown), shown, "reading {shown} back");
     }
 }
+
+#[test]
+fn string_functions_refuse_to_build_past_the_value_limit() {
+    // Strings cheap to hold (8 KiB, 2 MiB); what each expression would build from them is not.
+    let doubled = |times: usize| {
+        let mut e = "'abcdefgh'".to_string();
+        for k in 0..times {
+            e = format!("cel.bind(d{k}, {e}, d{k} + d{k})");
+        }
+        e
+    };
+    let (small, large) = (doubled(10), doubled(18));
+    let nine = "[s, s, s, s, s, s, s, s, s]";
+    for (what, expr) in [
+        ("replace", format!("cel.bind(s, {small}, s.replace('', s))")),
+        ("join", format!("cel.bind(s, {large}, {nine}.join(''))")),
+        (
+            "format",
+            format!("cel.bind(s, {large}, '%s'.format([{nine}]))"),
+        ),
+    ] {
+        let v = value(&expr);
+        assert!(
+            v.starts_with("error"),
+            "{what} gave {}",
+            &v[..v.len().min(80)]
+        );
+    }
+    assert_eq!(
+        value(&format!("cel.bind(s, {large}, [s, s].join('').size())")),
+        "4194304"
+    );
+    assert_eq!(value("['a', 'b'].join('-')"), "\"a-b\"");
+}

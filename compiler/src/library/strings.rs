@@ -5,6 +5,7 @@
 
 use super::LibraryFn;
 use crate::check::signature::{Function, Overload, P, Style, o};
+use crate::eval::MAX_VALUE_BYTES;
 use crate::ir::Func;
 use crate::types::Ty;
 use crate::value::{EvalError, Value, ops, time};
@@ -207,16 +208,37 @@ fn substring(s: &str, start: i64, end: Option<i64>) -> Outcome {
 /// Replaces the first `n` occurrences (all when `n` is negative); an empty `old` matches before
 /// every code point and at the end.
 fn replace(s: &str, old: &str, new: &str, n: i64) -> Value {
+    // The size is known before the string is built, so a replacement that would grow past the
+    // limit fails without allocating it.
+    let found = if old.is_empty() {
+        s.chars().count() + 1
+    } else {
+        s.matches(old).count()
+    };
+    let count = usize::try_from(n).map_or(found, |n| n.min(found));
+    let size = (s.len() - count * old.len()).saturating_add(count.saturating_mul(new.len()));
+    if size > MAX_VALUE_BYTES {
+        return too_large("replace");
+    }
     Value::string(match usize::try_from(n) {
         Ok(n) => s.replacen(old, new, n),
         Err(_) => s.replace(old, new),
     })
 }
 
+fn too_large(what: &str) -> Value {
+    Value::error(EvalError::InvalidArgument(format!(
+        "{what} would build a string of more than {MAX_VALUE_BYTES} bytes"
+    )))
+}
+
 /// At most `n` parts (all when `n` is negative, none when it is 0); an empty separator splits
 /// into code points.
 fn split(s: &str, sep: &str, n: i64) -> Value {
-    let max = usize::try_from(n).unwrap_or(usize::MAX);
+    // A list costs about 32 bytes an element: bound the parts by the value limit.
+    let max = usize::try_from(n)
+        .unwrap_or(usize::MAX)
+        .min(MAX_VALUE_BYTES / 32 + 1);
     let parts: Vec<&str> = match (max, sep.is_empty()) {
         (0, _) => Vec::new(),
         (_, true) => split_code_points(s, max),
@@ -250,7 +272,16 @@ fn join(items: &[Value], sep: &str) -> Option<Value> {
             _ => None,
         })
         .collect();
-    Some(Value::string(parts?.join(sep)))
+    let parts = parts?;
+    let size = parts
+        .iter()
+        .fold(sep.len().saturating_mul(parts.len()), |n, p| {
+            n.saturating_add(p.len())
+        });
+    if size > MAX_VALUE_BYTES {
+        return Some(too_large("join"));
+    }
+    Some(Value::string(parts.join(sep)))
 }
 
 /// The byte offset of code point `index` of `s`, where `size(s)` (the end) is allowed.
@@ -345,19 +376,59 @@ fn format(template: &str, args: &[Value]) -> Outcome {
             .get(next)
             .ok_or_else(|| EvalError::Message(format!("index {next} out of range")))?;
         next += 1;
+        if clause == Clause::String && printed_size(arg, MAX_VALUE_BYTES) > MAX_VALUE_BYTES {
+            return Err(EvalError::InvalidArgument(format!(
+                "format would build a string of more than {MAX_VALUE_BYTES} bytes"
+            )));
+        }
         let text = clause
             .text(arg, precision)
             .map_err(|e| EvalError::Message(format!("error during formatting: {e}")))?;
         out.push_str(&text);
+        if out.len() > MAX_VALUE_BYTES {
+            return Err(EvalError::InvalidArgument(format!(
+                "format would build a string of more than {MAX_VALUE_BYTES} bytes"
+            )));
+        }
     }
     Ok(Value::string(out))
+}
+
+/// About how long `%s` prints `v`, counted no further than `limit`: a list of a million
+/// copies of one long string is cheap to hold and enormous to print.
+fn printed_size(v: &Value, limit: usize) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::List(items) => {
+            let mut n = 2;
+            for item in items.iter() {
+                n += 2 + printed_size(item, limit - n.min(limit));
+                if n > limit {
+                    break;
+                }
+            }
+            n
+        }
+        Value::Map(m) => {
+            let mut n = 2;
+            for (k, item) in m.entries.iter() {
+                n += 4 + printed_size(&k.to_value(), limit) + printed_size(item, limit);
+                if n > limit {
+                    break;
+                }
+            }
+            n
+        }
+        _ => 32,
+    }
 }
 
 fn clause_error(reason: String) -> EvalError {
     EvalError::Message(format!("could not parse formatting clause: {reason}"))
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Clause {
     String,
     Decimal,
