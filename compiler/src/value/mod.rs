@@ -238,6 +238,10 @@ impl fmt::Display for Value {
                 } else if d.is_finite() && (magnitude >= 1e16 || (magnitude < 1e-4 && *d != 0.0)) {
                     // `1e100`, not a hundred digits.
                     write!(f, "{d:e}")
+                } else if d.is_nan() {
+                    f.write_str("NaN")
+                } else if d.is_infinite() {
+                    f.write_str(if *d > 0.0 { "Infinity" } else { "-Infinity" })
                 } else {
                     write!(f, "{d}")
                 }
