@@ -790,6 +790,15 @@ fn eval_reads_the_expression_from_standard_input() {
 
 #[test]
 fn eval_refuses_bindings_no_expression_can_name() {
+    for (name, says) in [("true", "reserved"), ("in", "reserved")] {
+        let bindings = format!(r#"{{"{name}": 1}}"#);
+        let o = eval(&["1", "--bindings", &bindings]);
+        assert_code(&o, 1);
+        assert!(stderr(&o).contains(says), "{name}: {}", stderr(&o));
+    }
+    let o = eval(&["x", "--bindings", r#"{"x": 1, "x": 2}"#]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("given twice"), "{}", stderr(&o));
     for name in ["é", "", "1x", "a..b"] {
         let bindings = format!(r#"{{"{name}": 1}}"#);
         let o = eval(&["1", "--bindings", &bindings]);

@@ -81,10 +81,10 @@ impl Env for Bindings {
     }
 }
 
-/// How much one evaluation may do: a step per comprehension iteration, and a step per 16 bytes
-/// of the strings, bytes, lists and maps it builds (a million steps is a fraction of a second
-/// for the predicates rules have). A rule or a
-/// constant that needs more is an error, not a stalled engine or compiler.
+/// How much one evaluation may do, in steps: a step per comprehension iteration, and what
+/// operators and functions read and build, by size (see `Evaluator::eval_in`). A million steps
+/// is a fraction of a second; a rule or a constant that needs more is an error, not a stalled
+/// engine or compiler.
 pub const EVAL_BUDGET: u64 = 1_000_000;
 
 /// The largest string, bytes, list or map (in bytes, roughly) one evaluation may build.
@@ -125,6 +125,62 @@ impl std::ops::DerefMut for Frame {
     fn deref_mut(&mut self) -> &mut Vec<Value> {
         &mut self.locals
     }
+}
+
+/// Whether a function's work grows with its arguments' size (`contains`, `format`), or not
+/// (`size`, `type`, the optionals' accessors), which are charged a step.
+fn reads_through(func: Func) -> bool {
+    !matches!(
+        func,
+        Func::Size
+            | Func::TypeOf
+            | Func::ToDyn
+            | Func::ToInt
+            | Func::ToUint
+            | Func::ToDouble
+            | Func::ToBool
+            | Func::ToTimestamp
+            | Func::ToDuration
+            | Func::TimePart(_)
+            | Func::OptionalOf
+            | Func::OptionalNone
+            | Func::OptionalHasValue
+            | Func::OptionalValue
+            | Func::OptionalOrValue
+            | Func::OptionalOfNonZeroValue
+            | Func::OptionalOr
+    )
+}
+
+/// What compiling a pattern costs, per unit of its size, against a step of evaluation.
+const REGEX_COMPILE_COST: u64 = 200;
+
+/// The size of a value in budget steps, counted no further than `limit`: one for a scalar, one
+/// per 16 bytes of a string or bytes, the sum of the parts of a list, map, record or optional
+/// (every occurrence of a shared part counted).
+fn cost(v: &Value, limit: u64) -> u64 {
+    match v {
+        Value::String(s) => 1 + (s.len() / 16) as u64,
+        Value::Bytes(b) => 1 + (b.len() / 16) as u64,
+        Value::List(items) => parts_cost(items.iter(), limit),
+        Value::Map(m) => {
+            parts_cost(m.entries.values(), limit).saturating_add(m.entries.len() as u64)
+        }
+        Value::Record(r) => parts_cost(r.fields.iter().flatten(), limit),
+        Value::Optional(Some(inner)) => 1 + cost(inner, limit),
+        _ => 1,
+    }
+}
+
+fn parts_cost<'v>(parts: impl Iterator<Item = &'v Value>, limit: u64) -> u64 {
+    let mut total: u64 = 1;
+    for part in parts {
+        total = total.saturating_add(cost(part, limit.saturating_sub(total)));
+        if total > limit {
+            break;
+        }
+    }
+    total
 }
 
 fn over_budget() -> Value {
@@ -207,10 +263,10 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
         }
     }
 
-    /// Only loops and building can make an evaluation costly (the tree itself is bounded by
-    /// the parser): each comprehension step spends from the budget, and so does what a node
-    /// builds, by its size, so that a few nodes cannot make gigabytes
-    /// (`cel.bind(a, s + s, cel.bind(b, a + a, ...))`). Reading a value costs nothing.
+    /// What costs: comprehension steps, operators and functions by the size of what they read
+    /// (a comparison of two long lists, `contains` on a long string) and by the size of what
+    /// they build, counted deeply, since shared parts (`[l, l, l]`) cost to compare, print and
+    /// store as often as they occur. Reading a variable, a field or a constant costs nothing.
     fn eval_in(&self, e: &Expr, env: &dyn Env, locals: &mut Frame) -> Value {
         let value = self.eval_node(e, env, locals);
         let builds = matches!(
@@ -223,17 +279,15 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                 | ExprKind::Map(_)
                 | ExprKind::Comprehension(_)
         );
-        if !builds {
+        if !builds || value.is_error() {
             return value;
         }
-        let size = match &value {
-            Value::String(s) if s.len() > 64 => s.len(),
-            Value::Bytes(b) if b.len() > 64 => b.len(),
-            Value::List(l) if l.len() > 8 => l.len() * 8,
-            Value::Map(m) if m.entries.len() > 8 => m.entries.len() * 16,
-            _ => 0,
+        let too_long = match &value {
+            Value::String(s) => s.len() > MAX_VALUE_BYTES,
+            Value::Bytes(b) => b.len() > MAX_VALUE_BYTES,
+            _ => false,
         };
-        if size > 0 && (size > MAX_VALUE_BYTES || !locals.spend((size / 16) as u64)) {
+        if too_long || !locals.spend(cost(&value, locals.fuel)) {
             return over_budget();
         }
         value
@@ -322,6 +376,15 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
             ExprKind::Binary { op, lhs, rhs } => {
                 let a = self.eval_cow(lhs, env, locals);
                 let b = self.eval_cow(rhs, env, locals);
+                // A map is searched, not read through.
+                let read_b = match (op, b.as_ref()) {
+                    (BinaryOp::In, Value::Map(_)) => 1,
+                    _ => cost(&b, locals.fuel),
+                };
+                let read = cost(&a, locals.fuel).saturating_add(read_b);
+                if !locals.spend(read) {
+                    return over_budget();
+                }
                 binary(*op, &a, &b)
             }
             ExprKind::And(operands) => self.junction(operands, env, locals, false),
@@ -339,10 +402,28 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
             ExprKind::Call { func, args } => {
                 let values: Vec<Value> =
                     args.iter().map(|a| self.eval_in(a, env, locals)).collect();
+                let mut read = if reads_through(*func) {
+                    values
+                        .iter()
+                        .fold(0u64, |n, v| n.saturating_add(cost(v, locals.fuel)))
+                } else {
+                    1
+                };
+                if *func == Func::MatchesDynamic {
+                    // The pattern is compiled on every call.
+                    let pattern = values.get(1).map_or(0, |p| cost(p, locals.fuel));
+                    read = read.saturating_add(REGEX_COMPILE_COST.saturating_mul(pattern));
+                }
+                if !locals.spend(read) {
+                    return over_budget();
+                }
                 call(*func, &values)
             }
             ExprKind::Matches { arg, pattern } => {
                 let s = self.eval_in(arg, env, locals);
+                if !locals.spend(cost(&s, locals.fuel)) {
+                    return over_budget();
+                }
                 match self.regexes.get(pattern) {
                     Some(re) => ops::matches(&s, re),
                     None => ops::matches_pattern(&s, &Value::String(pattern.clone())),

@@ -215,12 +215,29 @@ fn evaluation_is_bounded_in_steps_and_in_what_it_builds() {
     }
     let v = value(&doubling);
     assert!(v.contains("budget"), "{v}");
-    // Reading a large value again and again is not building it.
+    // Reading a large value again and again costs nothing; constant-time functions of it,
+    // and looking keys up in a map, cost a step.
     let big = format!("[{}]", vec!["1"; 5_000].join(", "));
+    let keys: Vec<String> = (0..5_000).map(|i| format!("{i}: 1")).collect();
+    let map = format!("{{{}}}", keys.join(", "));
+    let reads = "l.all(x, x > 0 && size(l) > 0 && x in m && type(l) == list)";
     assert_eq!(
-        value(&format!("cel.bind(l, {big}, l.all(x, x in l))")),
+        value(&format!("cel.bind(l, {big}, cel.bind(m, {map}, {reads}))")),
         "true"
     );
+    // Reading a large value through, again and again, costs as much as it is large.
+    let v = value(&format!("cel.bind(l, {big}, l.all(x, x in l))"));
+    assert!(v.contains("budget"), "{v}");
+    // Equal values built apart are as costly to compare as they are large, however much of
+    // them is shared.
+    let mut nested = "[1, 2, 3, 4, 5, 6, 7, 8]".to_string();
+    for k in 0..10 {
+        let n = format!("n{k}");
+        let eight = [n.as_str(); 8].join(", ");
+        nested = format!("cel.bind({n}, {nested}, [{eight}])");
+    }
+    let v = value(&format!("{nested} == {nested}"));
+    assert!(v.contains("budget"), "{v}");
 }
 
 #[test]
@@ -320,4 +337,34 @@ fn string_functions_refuse_to_build_past_the_value_limit() {
         "4194304"
     );
     assert_eq!(value("['a', 'b'].join('-')"), "\"a-b\"");
+}
+
+#[test]
+fn a_variable_does_not_hide_a_qualified_function() {
+    let options = ExprOptions {
+        bindings: vec![
+            ("math".into(), Ty::Int),
+            ("cel".into(), Ty::Int),
+            ("strings".into(), Ty::Int),
+        ],
+        ..ExprOptions::default()
+    };
+    let values = vec![Value::Int(1), Value::Int(2), Value::Int(3)];
+    for (expr, want) in [
+        ("math.abs(-4)", "4"),
+        ("cel.bind(a, 5, a)", "5"),
+        ("strings.quote('q')", "\"\\\"q\\\"\""),
+        ("math + cel + strings", "6"),
+    ] {
+        let (v, _) = run(expr, options.clone(), values.clone()).unwrap();
+        assert_eq!(v, want, "{expr}");
+    }
+}
+
+#[test]
+fn invisible_and_reordering_characters_print_escaped() {
+    assert_eq!(
+        value("'\\u0085\\u009b\\u202e\\u2066'"),
+        "\"\\u0085\\u009b\\u202e\\u2066\""
+    );
 }

@@ -72,13 +72,22 @@ pub fn eval(
 
 /// `{"x": 1, "name": "a"}` as named values with the types their JSON implies.
 fn parse_bindings(text: &str) -> Result<Vec<(String, Value, Ty)>, String> {
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("--bindings is not valid JSON: {e}"))?;
+    // A name given twice is refused, as in event lines, rather than silently the last one.
+    let json = offer_runtime::ingest::strict_json::from_str(text)
+        .map_err(|e| format!("--bindings is not valid JSON: {e}"))?;
     let serde_json::Value::Object(map) = json else {
         return Err("--bindings must be a JSON object, as in '{\"x\": 1}'".into());
     };
     map.into_iter()
         .map(|(name, v)| {
+            if name
+                .split('.')
+                .any(offer_compiler::syntax::parse::is_reserved)
+            {
+                return Err(format!(
+                    "--bindings: `{name}` is a reserved word and cannot be bound"
+                ));
+            }
             if !is_name(&name) {
                 return Err(format!(
                     "--bindings: `{name}` is not a name an expression can use (letters, digits \

@@ -543,7 +543,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
     }
 
     /// `a.b.c` as one dotted name, when it is made of plain names only.
-    fn dotted(e: &ast::Expr) -> Option<String> {
+    pub(crate) fn dotted(e: &ast::Expr) -> Option<String> {
         match &e.kind {
             ast::ExprKind::Ident {
                 name,

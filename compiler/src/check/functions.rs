@@ -268,10 +268,11 @@ pub(super) fn call(
             e.ty = e.ty.settled();
             e
         }
-        Some(ns) if ch.namespace(ns).as_deref() == Some("cel") && !ch.ctx.mode.no_macros => {
+        // As in cel-go, a qualified function name wins over a variable of its first part.
+        Some(ns) if ExprChecker::dotted(ns).as_deref() == Some("cel") && !ch.ctx.mode.no_macros => {
             cel_namespace(ch, target, func, args, span)
         }
-        Some(ns) if let Some(qualified) = library_name(ch, ns, name) => {
+        Some(ns) if let Some(qualified) = library_name(ns, name) => {
             let checked: Vec<ir::Expr> = args.iter().map(|a| ch.check(a)).collect();
             let func = Ident {
                 name: qualified,
@@ -374,17 +375,19 @@ fn unknown_in_namespace(
     d.help = closest(&func.name, bare)
         .map(|c| format!("did you mean `{prefix}{c}`?"))
         .or_else(|| {
-            let listed: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-            Some(format!("`{namespace}` has {}", listed.join(", ")))
+            let listed: Vec<String> = known.iter().take(6).map(|k| format!("`{k}`")).collect();
+            let more = if known.len() > 6 { ", ..." } else { "" };
+            Some(format!("`{namespace}` has {}{more}", listed.join(", ")))
         });
     ch.report(d);
     error_expr(span)
 }
 
 /// `ns.name` as the qualified name of a library function (`base64.encode`), when `ns` is a
-/// plain dotted name that means nothing else here.
-fn library_name(ch: &ExprChecker<'_, '_>, ns: &ast::Expr, name: &str) -> Option<String> {
-    let ns = ch.namespace(ns)?;
+/// plain dotted name, whatever else the name means here (as in cel-go, a variable `math` does
+/// not hide `math.abs`).
+fn library_name(ns: &ast::Expr, name: &str) -> Option<String> {
+    let ns = ExprChecker::dotted(ns)?;
     let qualified = format!("{ns}.{name}");
     library::functions()
         .any(|f| f.name == qualified)

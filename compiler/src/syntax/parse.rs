@@ -126,6 +126,11 @@ pub fn parse_expression(file: &str, text: &str) -> (Option<Expr>, Vec<Diagnostic
 }
 
 /// The grammar's `reserved` words: CEL's literals and reserved words, and the rule clauses.
+/// Whether `name` is one of the language's reserved words, which cannot name anything.
+pub fn is_reserved(name: &str) -> bool {
+    RESERVED.contains(&name)
+}
+
 const RESERVED: [&str; 25] = [
     "true",
     "false",

@@ -321,7 +321,14 @@ pub fn string_literal(s: &str) -> String {
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            '\u{2028}' | '\u{2029}' | '\u{feff}' => {
+            // C1 controls, line and paragraph separators, the byte-order mark and the
+            // bidirectional overrides: invisible, or able to rearrange a terminal's text.
+            '\u{80}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{feff}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),

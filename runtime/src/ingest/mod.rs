@@ -5,7 +5,7 @@ mod convert;
 mod error;
 mod lines;
 mod ndjson;
-mod strict_json;
+pub mod strict_json;
 mod table;
 #[cfg(test)]
 mod tests;

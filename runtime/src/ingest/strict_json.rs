@@ -7,7 +7,7 @@ use serde_json::{Map, Number, Value};
 use std::fmt;
 
 /// Parses one JSON document.
-pub(crate) fn from_str(text: &str) -> Result<Value, serde_json::Error> {
+pub fn from_str(text: &str) -> Result<Value, serde_json::Error> {
     serde_json::from_str::<Strict>(text).map(|s| s.0)
 }
 
