@@ -158,7 +158,21 @@ const REGEX_COMPILE_COST: u64 = 200;
 /// The size of a value in budget steps, counted no further than `limit`: one for a scalar, one
 /// per 16 bytes of a string or bytes, the sum of the parts of a list, map, record or optional
 /// (every occurrence of a shared part counted).
+#[inline]
 fn cost(v: &Value, limit: u64) -> u64 {
+    match v {
+        Value::Null
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Uint(_)
+        | Value::Double(_)
+        | Value::Timestamp(_)
+        | Value::Duration(_) => 1,
+        _ => composite_cost(v, limit),
+    }
+}
+
+fn composite_cost(v: &Value, limit: u64) -> u64 {
     match v {
         Value::String(s) => 1 + (s.len() / 16) as u64,
         Value::Bytes(b) => 1 + (b.len() / 16) as u64,
