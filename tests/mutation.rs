@@ -752,3 +752,77 @@ fn regressions() {
         );
     }
 }
+
+/// The CEL suite's expressions (read in place from `../shared`, when this clone has it) and
+/// mangled copies of them go through parse, check (checked and unchecked) and evaluation on
+/// 2 MiB stacks: none may panic, whatever the suite's authors and the mutations came up with.
+#[test]
+fn mangled_cel_expressions_never_panic() {
+    let Some(shared) = offer_tests::shared_dir() else {
+        eprintln!("../shared is absent beside this clone: the CEL expressions are skipped");
+        return;
+    };
+    let mut exprs: Vec<(String, String)> = Vec::new();
+    let dir = shared.join("conformance/cel");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let sections = doc.get("section").and_then(|s| s.as_array()).cloned();
+        for test in sections.iter().flatten().flat_map(|s| {
+            s.get("test")
+                .and_then(|t| t.as_array())
+                .cloned()
+                .unwrap_or_default()
+        }) {
+            if let Some(expr) = test.get("expr").and_then(|e| e.as_str()) {
+                let name = test.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+                exprs.push((name.to_string(), expr.to_string()));
+            }
+        }
+    }
+    assert!(exprs.len() > 2000, "{} expressions", exprs.len());
+    let mut inputs: Vec<String> = Vec::new();
+    for (name, expr) in &exprs {
+        inputs.push(expr.clone());
+        inputs.extend(mutants(name, expr, 2));
+    }
+    let total = inputs.len();
+    let failures = on_default_stack(move || {
+        let mut db = Database::new();
+        let mut failures = Vec::new();
+        for text in inputs {
+            for dynamic in [false, true] {
+                let options = ExprOptions {
+                    dynamic,
+                    ..ExprOptions::default()
+                };
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    let (parsed, _) = parse_expression("<cel>", &text);
+                    if let Some(parsed) = parsed {
+                        let (ir, diags) = db.check_expression("<cel>", &parsed, options);
+                        if !diags.iter().any(|d| d.is_error()) {
+                            let schema = Schema::default();
+                            let _ = Evaluator::new(&schema).eval(&ir, &NO_ENV);
+                        }
+                    }
+                }));
+                if outcome.is_err() {
+                    failures.push(format!("{text} (dynamic: {dynamic})"));
+                }
+            }
+        }
+        failures
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {total} expressions panicked:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
