@@ -368,3 +368,12 @@ fn invisible_and_reordering_characters_print_escaped() {
         "\"\\u0085\\u009b\\u202e\\u2066\""
     );
 }
+
+#[test]
+fn a_method_of_an_unknown_name_is_one_mistake() {
+    let (parsed, _) = parse_expression("<t>", "foo.bar(1)");
+    let (_, diagnostics) =
+        Database::new().check_expression("<t>", &parsed.unwrap(), ExprOptions::default());
+    let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages, ["unknown name `foo`"]);
+}

@@ -953,6 +953,10 @@ fn builtin(
         return declared(ch, i, receiver, func, args, span);
     }
     let Some(f) = functions().find(|f| f.name == name) else {
+        // `foo.bar(1)` with `foo` unknown is one mistake, already reported.
+        if receiver.as_ref().is_some_and(|r| r.ty == Ty::Error) {
+            return error_expr(span);
+        }
         if ch.dynamic() {
             return ch.deferred_error(
                 EvalError::NoSuchOverload(format!("unbound function `{name}`")),
