@@ -3,7 +3,8 @@
 //!
 //! Every applicable case goes the way a user's expression goes, parse → check (unless the case
 //! says `disable_check`) → evaluate, through the compiler's one stand-alone entry point
-//! (`Database::check_expression`, which `offer eval` uses too). The table per file is written to
+//! (`Database::check_expression`, which `offer eval` uses too), and its IR through the bundle
+//! encoding the runtime reads, which must give it back unchanged. The table per file is written to
 //! `docs/CONFORMANCE.md` with every remaining failure and its cause; the run fails when a file
 //! passes fewer cases than its floor in `tests/conformance/floor.txt`, and raises the floor
 //! when it passes more, so that progress ratchets.
@@ -237,6 +238,13 @@ fn try_run(case: &Case) -> Result<(), String> {
         if ir.ty != want {
             return Err(format!("deduced type {}, expected {want}", ir.ty));
         }
+    }
+    // What the runtime runs comes out of a bundle: the IR must survive its encoding whole.
+    let encoded = postcard::to_allocvec(&ir).map_err(|e| format!("the IR does not encode: {e}"))?;
+    let decoded: offer_compiler::ir::Expr =
+        postcard::from_bytes(&encoded).map_err(|e| format!("the IR does not decode: {e}"))?;
+    if decoded != ir {
+        return Err("the IR changed through the bundle encoding".into());
     }
     if case.flag("check_only") {
         return Ok(());
