@@ -1114,13 +1114,22 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
             }
             None => {
                 let shown = shown_reference(name);
+                let earlier = self
+                    .scope
+                    .locals
+                    .iter()
+                    .filter(|(n, _)| n.starts_with("@index"))
+                    .count();
                 let d = self
                     .error(
                         Code::UnknownName,
                         span,
                         format!("`{shown}` is not bound here"),
                     )
-                    .with_help("`cel.index(i)` refers to an earlier expression of its `cel.block`");
+                    .with_help(format!(
+                        "`cel.index(i)` refers to an earlier expression of its `cel.block`; \
+                         {earlier} come before this one"
+                    ));
                 self.report(d);
                 error_expr(span)
             }

@@ -634,9 +634,16 @@ fn comprehension(
             "optMap" | "optFlatMap" => "a variable and a transform, as in `o.optMap(x, x + 1)`",
             _ => "a variable and a predicate, as in `list.all(x, x > 0)`",
         };
+        // Point at the argument that should have been a variable, when that is the mistake.
+        let (at, label) = match shape
+            .and_then(|(_, vars, _, _)| args.iter().take(vars).find(|a| variable_name(a).is_none()))
+        {
+            Some(arg) => (arg.span, "not a variable name"),
+            None => (span, "here"),
+        };
         let d = ch
-            .error(Code::WrongArity, span, format!("`{fname}` takes {usage}"))
-            .with_label("here");
+            .error(Code::WrongArity, at, format!("`{fname}` takes {usage}"))
+            .with_label(label);
         ch.report(d);
         return error_expr(span);
     };
