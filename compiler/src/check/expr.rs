@@ -1128,7 +1128,8 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                     )
                     .with_help(format!(
                         "`cel.index(i)` refers to an earlier expression of its `cel.block`; \
-                         {earlier} come before this one"
+                         {earlier} {} before this one",
+                        if earlier == 1 { "comes" } else { "come" }
                     ));
                 self.report(d);
                 error_expr(span)
