@@ -265,9 +265,12 @@ impl Engine {
                     rule: c.rule,
                     score: c.score,
                     channel,
-                    expires: offer
-                        .valid_for
-                        .and_then(|v| time::check_timestamp(now.saturating_add(v)).ok()),
+                    // An offer valid past the last representable instant (year 9999) expires
+                    // then, rather than having no expiry at all.
+                    expires: offer.valid_for.map(|v| {
+                        now.saturating_add(v)
+                            .clamp(time::MIN_TIMESTAMP, time::MAX_TIMESTAMP)
+                    }),
                 });
             }
         }
