@@ -218,7 +218,9 @@ fn try_run(case: &Case) -> Result<(), String> {
         dynamic,
         no_macros: case.flag("disable_macros"),
         functions,
+        no_fold: false,
     };
+    let options_again = options.clone();
     let (ir, diagnostics) = Database::new().check_expression("<case>", &parsed, options);
     if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
         // A few cases file a checker's rejection under `eval_error`: their expected message is
@@ -251,6 +253,21 @@ fn try_run(case: &Case) -> Result<(), String> {
     }
     let schema = Schema::default();
     let result = Evaluator::new(&schema).eval(&ir, &env);
+    // The same case unfolded: the folder's results must be the interpreter's.
+    let (unfolded, _) = Database::new().check_expression(
+        "<case>",
+        &parsed,
+        ExprOptions {
+            no_fold: true,
+            ..options_again
+        },
+    );
+    let interpreted = Evaluator::new(&schema).eval(&unfolded, &env);
+    if !same_outcome(&result, &interpreted) {
+        return Err(format!(
+            "folded it gives {result}, evaluated unfolded {interpreted}"
+        ));
+    }
     let expects_error = json.get("eval_error").is_some() || json.get("any_eval_errors").is_some();
     if expects_error {
         return match result {
@@ -269,6 +286,14 @@ fn try_run(case: &Case) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("gave {result}, expected {want}"))
+    }
+}
+
+/// Equal results, or both errors (whose messages may differ in what they name).
+fn same_outcome(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Error(_), Value::Error(_)) => true,
+        _ => decode::same(a, b),
     }
 }
 

@@ -89,6 +89,9 @@ pub struct ExprOptions {
     /// Functions of the host, declared for the checker: calls to them type-check and evaluate
     /// to an error, since the language has no implementation of them.
     pub functions: Vec<DeclaredFunction>,
+    /// Leave constant subexpressions to evaluation instead of folding them: what a backend
+    /// (the interpreter against the folder, later the JIT) is compared on.
+    pub no_fold: bool,
 }
 
 /// A function the host declares, with its overloads.
@@ -152,9 +155,13 @@ pub fn check_expression(
         scope: Scope::with_bindings(options.bindings),
     };
     let checked = checker.check(expr);
-    let folded = crate::fold::fold(checked, &ctx.schema);
+    let result = if options.no_fold {
+        checked
+    } else {
+        crate::fold::fold(checked, &ctx.schema)
+    };
     let Ctx { diagnostics, .. } = ctx;
-    (folded, diagnostics)
+    (result, diagnostics)
 }
 
 pub(crate) struct ExprChecker<'c, 'a> {
