@@ -45,6 +45,11 @@ enum Command {
         /// Variables as a JSON object, as in '{"x": 1, "name": "Ada"}'.
         #[arg(long)]
         bindings: Option<String>,
+        /// A variable whose value is a CEL expression, of any type, as in --bind 'x=2u' or
+        /// --bind "t=timestamp('2026-01-01T00:00:00Z')"; repeatable, each seeing the ones
+        /// before it.
+        #[arg(long = "bind", value_name = "NAME=EXPR")]
+        binds: Vec<String>,
     },
 }
 
@@ -63,7 +68,11 @@ fn main() -> ExitCode {
             commands::compile::compile(&file, output.as_deref(), color, &mut out, &mut err)
         }
         Command::Run(args) => commands::run::run(&args, color, &mut out, &mut err),
-        Command::Eval { expr, bindings } => {
+        Command::Eval {
+            expr,
+            bindings,
+            binds,
+        } => {
             let mut text = expr;
             if text == "-" {
                 text.clear();
@@ -72,7 +81,14 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             }
-            commands::eval::eval(&text, bindings.as_deref(), color, &mut out, &mut err)
+            commands::eval::eval(
+                &text,
+                bindings.as_deref(),
+                &binds,
+                color,
+                &mut out,
+                &mut err,
+            )
         }
     };
     let _ = out.flush();

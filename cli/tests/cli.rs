@@ -813,3 +813,32 @@ fn eval_refuses_bindings_no_expression_can_name() {
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "2 (int)\n");
 }
+
+#[test]
+fn eval_binds_values_of_any_type_from_expressions() {
+    let o = eval(&["x + 1u", "--bind", "x=2u"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "3u (uint)\n");
+    let o = eval(&[
+        "t + d",
+        "--bind",
+        "t=timestamp('2026-01-01T00:00:00Z')",
+        "--bind",
+        "d=duration('90m')",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "2026-01-01T01:30:00Z (timestamp)\n");
+    // Each sees the ones before it.
+    let o = eval(&["b", "--bind", "a=1", "--bind", "b=a * 10"]);
+    assert_eq!(stdout(&o), "10 (int)\n");
+    // A bad bound expression is reported as such, and nothing is evaluated.
+    let o = eval(&["x", "--bind", "x=1 / 0"]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("division by zero"), "{}", stderr(&o));
+    let o = eval(&["x", "--bind", "x=1 +"]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("<--bind x>"), "{}", stderr(&o));
+    let o = eval(&["x", "--bindings", r#"{"x": 1}"#, "--bind", "x=2"]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("bound twice"), "{}", stderr(&o));
+}

@@ -1,5 +1,5 @@
-//! `offer eval 'EXPR' [--bindings JSON]`: checks and evaluates one expression, and prints its
-//! value and type.
+//! `offer eval 'EXPR' [--bindings JSON] [--bind NAME=EXPR]...`: checks and evaluates one
+//! expression, and prints its value and type.
 
 use super::{FAILURE, fail};
 use crate::render;
@@ -15,19 +15,65 @@ use std::sync::Arc;
 
 const SOURCE: &str = "<expression>";
 
+/// A variable for the expression: its name, value and type.
+type Bound = (String, Value, Ty);
+
 pub fn eval(
     expr: &str,
     bindings: Option<&str>,
+    binds: &[String],
     color: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let bound = match bindings.map(parse_bindings).transpose() {
+    let mut bound = match bindings.map(parse_bindings).transpose() {
         Ok(b) => b.unwrap_or_default(),
         Err(message) => return fail(err, &message),
     };
-    let (parsed, mut diagnostics) = parse_expression(SOURCE, expr);
     let mut db = Database::new();
+    // `--bind` values are CEL expressions, so that any type can be bound (`2u`, `b'x'`,
+    // `timestamp('2026-01-01T00:00:00Z')`); each sees the variables bound before it.
+    for bind in binds {
+        let Some((name, text)) = bind.split_once('=') else {
+            return fail(err, "--bind takes NAME=EXPR, as in --bind 'x=2u'");
+        };
+        let name = name.trim();
+        if let Err(message) = check_name(name, "--bind") {
+            return fail(err, &message);
+        }
+        if bound.iter().any(|(n, _, _)| n == name) {
+            return fail(err, &format!("`{name}` is bound twice"));
+        }
+        let source = format!("<--bind {name}>");
+        match evaluate(&mut db, &source, text, &bound, color, err) {
+            Ok((value, ty)) => bound.push((name.to_string(), value, ty)),
+            Err(code) => return code,
+        }
+    }
+    match evaluate(&mut db, SOURCE, expr, &bound, color, err) {
+        Ok((value, ty)) => {
+            let ty = TyDisplay {
+                ty: &ty,
+                schema: None,
+            };
+            let _ = writeln!(out, "{value} ({ty})");
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+/// Checks and evaluates `text` with `bound` in scope: its value and type (the value's own type
+/// where the checker's is `dyn`), or the exit code once the diagnostics or the error are written.
+fn evaluate(
+    db: &mut Database,
+    source: &str,
+    text: &str,
+    bound: &[Bound],
+    color: bool,
+    err: &mut dyn Write,
+) -> Result<(Value, Ty), u8> {
+    let (parsed, mut diagnostics) = parse_expression(source, text);
     let checked = parsed.map(|parsed| {
         let options = ExprOptions {
             bindings: bound
@@ -36,42 +82,60 @@ pub fn eval(
                 .collect(),
             ..ExprOptions::default()
         };
-        let (ir, diags) = db.check_expression(SOURCE, &parsed, options);
+        let (ir, diags) = db.check_expression(source, &parsed, options);
         diagnostics.extend(diags);
         ir
     });
     for d in &diagnostics {
-        let _ = write!(err, "{}", render::render(d, SOURCE, expr, color));
+        let _ = write!(err, "{}", render::render(d, source, text, color));
     }
     let Some(ir) = checked.filter(|_| !diagnostics.iter().any(|d| d.is_error())) else {
-        return FAILURE;
+        return Err(FAILURE);
     };
     let schema = Schema::default();
-    let evaluator = Evaluator::new(&schema);
-    let env = Bindings(bound.into_iter().map(|(_, v, _)| v).collect());
-    match evaluator.eval(&ir, &env) {
-        Value::Error(e) => fail(err, &e.to_string()),
+    let env = Bindings(bound.iter().map(|(_, v, _)| v.clone()).collect());
+    match Evaluator::new(&schema).eval(&ir, &env) {
+        Value::Error(e) => Err(fail(err, &e.to_string())),
         value => {
             let ty = if ir.ty.is_dynamic() {
                 ops::runtime_type(&value)
             } else {
                 ir.ty.clone()
             };
-            let _ = writeln!(
-                out,
-                "{value} ({})",
-                TyDisplay {
-                    ty: &ty,
-                    schema: None
-                }
-            );
-            0
+            Ok((value, ty))
         }
     }
 }
 
+/// A name a binding may have: a CEL identifier, or several joined by dots (`com.example.x`),
+/// none a reserved word.
+fn check_name(name: &str, flag: &str) -> Result<(), String> {
+    if name
+        .split('.')
+        .any(offer_compiler::syntax::parse::is_reserved)
+    {
+        return Err(format!(
+            "{flag}: `{name}` is a reserved word and cannot be bound"
+        ));
+    }
+    let is_name = name.split('.').all(|part| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    if !is_name {
+        return Err(format!(
+            "{flag}: `{name}` is not a name an expression can use (letters, digits and `_`, \
+             not starting with a digit; dots for qualified names)"
+        ));
+    }
+    Ok(())
+}
+
 /// `{"x": 1, "name": "a"}` as named values with the types their JSON implies.
-fn parse_bindings(text: &str) -> Result<Vec<(String, Value, Ty)>, String> {
+fn parse_bindings(text: &str) -> Result<Vec<Bound>, String> {
     // A name given twice is refused, as in event lines, rather than silently the last one.
     let json = offer_runtime::ingest::strict_json::from_str(text)
         .map_err(|e| format!("--bindings is not valid JSON: {e}"))?;
@@ -80,35 +144,11 @@ fn parse_bindings(text: &str) -> Result<Vec<(String, Value, Ty)>, String> {
     };
     map.into_iter()
         .map(|(name, v)| {
-            if name
-                .split('.')
-                .any(offer_compiler::syntax::parse::is_reserved)
-            {
-                return Err(format!(
-                    "--bindings: `{name}` is a reserved word and cannot be bound"
-                ));
-            }
-            if !is_name(&name) {
-                return Err(format!(
-                    "--bindings: `{name}` is not a name an expression can use (letters, digits \
-                     and `_`, not starting with a digit; dots for qualified names)"
-                ));
-            }
+            check_name(&name, "--bindings")?;
             let (value, ty) = from_json(&v);
             Ok((name, value, ty))
         })
         .collect()
-}
-
-/// A CEL identifier, or several joined by dots (`com.example.x`).
-fn is_name(name: &str) -> bool {
-    name.split('.').all(|part| {
-        let mut chars = part.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-    })
 }
 
 /// A JSON value as a CEL value: whole numbers are ints (uints past the int range), other
