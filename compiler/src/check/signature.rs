@@ -32,6 +32,11 @@ pub(crate) enum P {
     NumList,
     Ip,
     Cidr,
+    /// Results that follow the first argument, a list: the same list type, an optional of its
+    /// element, or the list one level flatter.
+    SameList,
+    OptElemOf,
+    Flattened,
 }
 
 impl P {
@@ -60,6 +65,7 @@ impl P {
             P::NumList => matches!(ty, Ty::List(e) if e.is_dynamic() || e.is_numeric()),
             P::Ip => *ty == Ty::Ip,
             P::Cidr => *ty == Ty::Cidr,
+            P::SameList | P::OptElemOf | P::Flattened => false,
         }
     }
 
@@ -81,6 +87,8 @@ impl P {
             P::NumList => Ty::list(Ty::Dyn),
             P::Ip => Ty::Ip,
             P::Cidr => Ty::Cidr,
+            P::SameList | P::Flattened => Ty::list(Ty::Dyn),
+            P::OptElemOf => Ty::optional(Ty::Dyn),
         }
     }
 
@@ -106,6 +114,8 @@ impl P {
             P::NumList => "list<number>",
             P::Ip => "net.IP",
             P::Cidr => "net.CIDR",
+            P::SameList | P::Flattened => "list",
+            P::OptElemOf => "dyn",
         }
     }
 }
@@ -146,8 +156,27 @@ impl Overload {
 
     /// The type of a call with arguments of these types, which fit this overload.
     pub(crate) fn result_ty(&self, args: &[Ty]) -> Ty {
-        if self.result != P::Num {
-            return self.result.ty();
+        let elem = |t: Option<&Ty>| match t {
+            Some(Ty::List(e)) => e.as_ref().clone(),
+            _ => Ty::Dyn,
+        };
+        match self.result {
+            P::SameList => {
+                return match args.first() {
+                    Some(t @ Ty::List(_)) => t.clone(),
+                    _ => Ty::list(Ty::Dyn),
+                };
+            }
+            P::OptElemOf => return Ty::optional(elem(args.first())),
+            P::Flattened => {
+                let inner = elem(args.first());
+                return Ty::list(match inner {
+                    Ty::List(e) => *e,
+                    _ => Ty::Dyn,
+                });
+            }
+            P::Num => {}
+            other => return other.ty(),
         }
         args.iter()
             .map(|a| match a {

@@ -1,9 +1,10 @@
-//! CEL's extension libraries (encoders, math, strings, network), one module each: the
+//! CEL's extension libraries (encoders, lists and sets, math, network, strings), one module each: the
 //! functions' names and overloads for the checker, and their evaluation. The checker finds a
 //! library function by its written name, namespace included (`base64.encode`, `math.greatest`),
 //! or as a method (`'%d'.format([1])`); the IR names it by [`LibraryFn`].
 
 pub mod encoders;
+pub mod lists;
 pub mod math;
 pub mod network;
 pub mod strings;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LibraryFn {
     Encoders(encoders::EncoderFn),
+    Lists(lists::ListFn),
     Math(math::MathFn),
     Network(network::NetworkFn),
     Strings(strings::StringFn),
@@ -24,6 +26,7 @@ pub enum LibraryFn {
 /// Every library's function signatures, for the checker.
 const LIBRARIES: &[&[Function]] = &[
     encoders::FUNCTIONS,
+    lists::FUNCTIONS,
     math::FUNCTIONS,
     network::FUNCTIONS,
     strings::FUNCTIONS,
@@ -37,6 +40,7 @@ pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
 pub fn call(f: LibraryFn, args: &[Value]) -> Value {
     match f {
         LibraryFn::Encoders(f) => encoders::call(f, args),
+        LibraryFn::Lists(f) => lists::call(f, args),
         LibraryFn::Math(f) => math::call(f, args),
         LibraryFn::Network(f) => network::call(f, args),
         LibraryFn::Strings(f) => strings::call(f, args),
