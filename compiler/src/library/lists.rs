@@ -1,8 +1,8 @@
 //! The lists and sets extensions, as cel-go defines them: `slice`, `flatten`, `distinct`,
 //! `sort`, `first`, `last` on lists, `lists.range(n)`, and `sets.contains`,
 //! `sets.equivalent`, `sets.intersects`. Elements compare with CEL's equality, so `1`, `1u`
-//! and `1.0` are one element. (cel-go's list `reverse` is not here: the name is the string
-//! method's.)
+//! and `1.0` are one element. A list's `reverse` is an overload of the strings extension's
+//! `reverse`, since a name has one entry.
 
 use super::LibraryFn;
 use crate::check::signature::{Function, Overload, P, Style, o};
@@ -305,6 +305,9 @@ mod tests {
                 "[1, 2, \"a\", [1]]",
             ),
             ("[3, 1, 2].sort()", "[1, 2, 3]"),
+            ("[1, 'a'].reverse()", "[\"a\", 1]"),
+            ("dyn([1, 2]).reverse()", "[2, 1]"),
+            ("'ab'.reverse()", "\"ba\""),
             ("['b', 'a'].sort()", "[\"a\", \"b\"]"),
             ("[].first()", "optional.none()"),
             ("[7, 8].last()", "optional.of(8)"),
@@ -336,5 +339,7 @@ mod tests {
         assert_eq!(checked_type("[[1], [2]].flatten()"), Ok(Ty::list(Ty::Int)));
         assert_eq!(checked_type("['a'].first()"), Ok(Ty::optional(Ty::String)));
         assert_eq!(checked_type("[1.5].sort()"), Ok(Ty::list(Ty::Double)));
+        assert_eq!(checked_type("[1.5].reverse()"), Ok(Ty::list(Ty::Double)));
+        assert_eq!(checked_type("'ab'.reverse()"), Ok(Ty::String));
     }
 }

@@ -59,7 +59,13 @@ pub(crate) const FUNCTIONS: &[Function] = &[
     method("lowerAscii", StringFn::LowerAscii, &[o(&[P::Str], P::Str)]),
     method("upperAscii", StringFn::UpperAscii, &[o(&[P::Str], P::Str)]),
     method("trim", StringFn::Trim, &[o(&[P::Str], P::Str)]),
-    method("reverse", StringFn::Reverse, &[o(&[P::Str], P::Str)]),
+    // One name, one entry: the lists extension's `reverse` is an overload here, and a list
+    // value goes to it at run time.
+    method(
+        "reverse",
+        StringFn::Reverse,
+        &[o(&[P::Str], P::Str), o(&[P::AnyList], P::SameList)],
+    ),
     method(
         "substring",
         StringFn::Substring,
@@ -142,6 +148,7 @@ pub fn call(f: StringFn, args: &[Value]) -> Value {
         // (which cel-go trims) also uses.
         (Trim, [Str(s)]) => Ok(Value::string(s.trim())),
         (Reverse, [Str(s)]) => Ok(Value::string(s.chars().rev().collect::<String>())),
+        (Reverse, [List(items)]) => Ok(Value::list(items.iter().rev().cloned().collect())),
         (Substring, [Str(s), Int(start)]) => substring(s, *start, None),
         (Substring, [Str(s), Int(start), Int(end)]) => substring(s, *start, Some(*end)),
         (Replace, [Str(s), Str(old), Str(new)]) => Ok(replace(s, old, new, -1)),
