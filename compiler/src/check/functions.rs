@@ -801,6 +801,15 @@ fn optional_namespace(
             Ty::optional(Ty::Free),
             span,
         ),
+        // The libraries' functions of the namespace (`optional.unwrap`).
+        (name, _) if library::functions().any(|f| f.name == format!("optional.{name}")) => {
+            let checked: Vec<ir::Expr> = args.iter().map(|a| ch.check(a)).collect();
+            let qualified = Ident {
+                name: format!("optional.{name}"),
+                span: func.span,
+            };
+            builtin(ch, None, &qualified, checked, span)
+        }
         (name, _) => {
             let mut d = ch
                 .error(
@@ -808,8 +817,8 @@ fn optional_namespace(
                     func.span,
                     format!("unknown function `optional.{name}`"),
                 )
-                .with_help("the optional namespace has `optional.of(x)`, `optional.ofNonZeroValue(x)` and `optional.none()`");
-            if let Some(s) = did_you_mean(name, ["of", "ofNonZeroValue", "none"]) {
+                .with_help("the optional namespace has `optional.of(x)`, `optional.ofNonZeroValue(x)`, `optional.none()` and `optional.unwrap(list)`");
+            if let Some(s) = did_you_mean(name, ["of", "ofNonZeroValue", "none", "unwrap"]) {
                 d.help = Some(s);
             }
             ch.report(d);

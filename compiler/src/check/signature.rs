@@ -37,6 +37,8 @@ pub(crate) enum P {
     SameList,
     OptElemOf,
     Flattened,
+    /// A list of optionals, and as a result the list of their values.
+    OptList,
 }
 
 impl P {
@@ -66,6 +68,9 @@ impl P {
             P::Ip => *ty == Ty::Ip,
             P::Cidr => *ty == Ty::Cidr,
             P::SameList | P::OptElemOf | P::Flattened => false,
+            P::OptList => {
+                matches!(ty, Ty::List(e) if e.is_dynamic() || matches!(**e, Ty::Optional(_)))
+            }
         }
     }
 
@@ -89,6 +94,7 @@ impl P {
             P::Cidr => Ty::Cidr,
             P::SameList | P::Flattened => Ty::list(Ty::Dyn),
             P::OptElemOf => Ty::optional(Ty::Dyn),
+            P::OptList => Ty::list(Ty::Dyn),
         }
     }
 
@@ -116,6 +122,7 @@ impl P {
             P::Cidr => "net.CIDR",
             P::SameList | P::Flattened => "list",
             P::OptElemOf => "dyn",
+            P::OptList => "list<optional>",
         }
     }
 }
@@ -172,6 +179,12 @@ impl Overload {
                 let inner = elem(args.first());
                 return Ty::list(match inner {
                     Ty::List(e) => *e,
+                    _ => Ty::Dyn,
+                });
+            }
+            P::OptList => {
+                return Ty::list(match elem(args.first()) {
+                    Ty::Optional(inner) => *inner,
                     _ => Ty::Dyn,
                 });
             }

@@ -1,5 +1,6 @@
 //! The lists and sets extensions, as cel-go defines them: `slice`, `flatten`, `distinct`,
-//! `sort`, `first`, `last` on lists, `lists.range(n)`, and `sets.contains`,
+//! `sort`, `first`, `last`, `unwrapOpt` on lists, `lists.range(n)`, `optional.unwrap`, and
+//! `sets.contains`,
 //! `sets.equivalent`, `sets.intersects`. Elements compare with CEL's equality, so `1`, `1u`
 //! and `1.0` are one element. A list's `reverse` is an overload of the strings extension's
 //! `reverse`, since a name has one entry.
@@ -25,6 +26,8 @@ pub enum ListFn {
     SetContains,
     SetEquivalent,
     SetIntersects,
+    /// `optional.unwrap(l)` and `l.unwrapOpt()`: the values of the optionals that have one.
+    Unwrap,
 }
 
 const fn f(
@@ -41,7 +44,7 @@ const fn f(
     }
 }
 
-use P::{AnyList, Bool, Flattened, Int, OptElemOf, SameList};
+use P::{AnyList, Bool, Flattened, Int, OptElemOf, OptList, SameList};
 use Style::{Global, Method};
 
 pub(crate) const FUNCTIONS: &[Function] = &[
@@ -90,6 +93,18 @@ pub(crate) const FUNCTIONS: &[Function] = &[
         ListFn::SetIntersects,
         &[o(&[AnyList, AnyList], Bool)],
     ),
+    f(
+        "optional.unwrap",
+        Global,
+        ListFn::Unwrap,
+        &[o(&[OptList], OptList)],
+    ),
+    f(
+        "unwrapOpt",
+        Method,
+        ListFn::Unwrap,
+        &[o(&[OptList], OptList)],
+    ),
 ];
 
 impl ListFn {
@@ -105,6 +120,7 @@ impl ListFn {
             ListFn::SetContains => "sets.contains",
             ListFn::SetEquivalent => "sets.equivalent",
             ListFn::SetIntersects => "sets.intersects",
+            ListFn::Unwrap => "optional.unwrap",
         }
     }
 }
@@ -135,6 +151,7 @@ pub fn call(f: ListFn, args: &[Value]) -> Value {
         (ListFn::SetIntersects, [Value::List(a), Value::List(b)]) => {
             intersects(a, b).map(Value::Bool)
         }
+        (ListFn::Unwrap, [Value::List(l)]) => unwrap(l),
         (f, args) => return super::no_overload(f.name(), args),
     };
     outcome.unwrap_or_else(Value::error)
@@ -221,6 +238,24 @@ fn sort(l: &[Value]) -> Result<Value, EvalError> {
         Some(e) => Err(e),
         None => Ok(Value::list(sorted)),
     }
+}
+
+/// The values of the optionals that have one; an element that is not an optional is an error.
+fn unwrap(l: &[Value]) -> Result<Value, EvalError> {
+    let mut out = Vec::with_capacity(l.len());
+    for v in l {
+        match v {
+            Value::Optional(Some(inner)) => out.push(inner.as_ref().clone()),
+            Value::Optional(None) => {}
+            other => {
+                return Err(EvalError::NoSuchOverload(format!(
+                    "optional.unwrap takes a list of optionals, and holds a {}",
+                    other.type_name()
+                )));
+            }
+        }
+    }
+    Ok(Value::list(out))
 }
 
 /// `[0, 1, ..., n - 1]`.
@@ -317,6 +352,11 @@ mod tests {
             ("sets.equivalent([1, 2, 2], [2u, 1])", "true"),
             ("sets.intersects([[1], 'x'], [[1]])", "true"),
             ("sets.intersects([1], [])", "false"),
+            (
+                "optional.unwrap([optional.of(1), optional.none(), optional.of(3)])",
+                "[1, 3]",
+            ),
+            ("[optional.of('a'), optional.none()].unwrapOpt()", "[\"a\"]"),
         ] {
             assert_eq!(eval(expr), want, "{expr}");
         }
@@ -327,6 +367,7 @@ mod tests {
             "[1].flatten(-1)",
             "[1, 'a'].sort()",
             "lists.range(-1)",
+            "optional.unwrap(dyn([1]))",
             "lists.range(9223372036854775807)",
         ] {
             assert!(eval(bad).starts_with("error"), "{bad}");
@@ -341,5 +382,10 @@ mod tests {
         assert_eq!(checked_type("[1.5].sort()"), Ok(Ty::list(Ty::Double)));
         assert_eq!(checked_type("[1.5].reverse()"), Ok(Ty::list(Ty::Double)));
         assert_eq!(checked_type("'ab'.reverse()"), Ok(Ty::String));
+        assert_eq!(
+            checked_type("optional.unwrap([optional.of(1), optional.none()])"),
+            Ok(Ty::list(Ty::Int))
+        );
+        assert!(checked_type("optional.unwrap([1])").is_err());
     }
 }
