@@ -1,8 +1,7 @@
 //! The lists and sets extensions, as cel-go defines them: `slice`, `flatten`, `distinct`,
 //! `sort`, `first`, `last`, `unwrapOpt` on lists, `lists.range(n)`, `optional.unwrap`, and
-//! `sets.contains`,
-//! `sets.equivalent`, `sets.intersects`. Elements compare with CEL's equality, so `1`, `1u`
-//! and `1.0` are one element. A list's `reverse` is an overload of the strings extension's
+//! `sets.contains`, `sets.equivalent`, `sets.intersects`. Elements compare with CEL's equality,
+//! so `1`, `1u` and `1.0` are one element. A list's `reverse` is an overload of the strings extension's
 //! `reverse`, since a name has one entry.
 
 use super::LibraryFn;
