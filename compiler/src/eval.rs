@@ -342,13 +342,16 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                 Value::Optional(Some(inner)) => self.has_key(&inner, key),
                 other => self.has_key(&other, key),
             },
-            ExprKind::Index { base, index } => {
+            ExprKind::Index { base, index } | ExprKind::OptionalIndex { base, index } => {
                 let container = self.eval_in(base, env, locals);
                 let key = self.eval_in(index, env, locals);
                 match container {
-                    // Optional chaining: indexing an optional indexes its value.
+                    // After an optional, indexing is optional indexing (chaining).
                     Value::Optional(None) => container,
                     Value::Optional(Some(inner)) => ops::optional_index(&inner, &key),
+                    container if matches!(e.kind, ExprKind::OptionalIndex { .. }) => {
+                        ops::optional_index(&container, &key)
+                    }
                     container => ops::index(&container, &key),
                 }
             }
@@ -357,15 +360,6 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                 Value::Optional(Some(inner)) => self.optional_select(&inner, key),
                 other => self.optional_select(&other, key),
             },
-            ExprKind::OptionalIndex { base, index } => {
-                let container = self.eval_in(base, env, locals);
-                let key = self.eval_in(index, env, locals);
-                match container {
-                    Value::Optional(None) => container,
-                    Value::Optional(Some(inner)) => ops::optional_index(&inner, &key),
-                    container => ops::optional_index(&container, &key),
-                }
-            }
             // Only reached when a literal's element is evaluated on its own (never by the
             // literal, which unwraps it): the optional itself.
             ExprKind::OptionalEntry(inner) => self.eval_in(inner, env, locals),
@@ -817,22 +811,11 @@ fn junction_step(absorbing: bool, v: Value, error: &mut Option<Value>) -> Option
 
 /// A built-in function on evaluated arguments.
 pub fn call(func: Func, args: &[Value]) -> Value {
-    if let Func::Library(f) = func {
-        return crate::library::call(f, args);
-    }
-    if let Func::Declared(i) = func {
-        return Value::error(EvalError::NoSuchOverload(format!(
-            "declared function #{i} has no implementation"
-        )));
-    }
-    let arg = |i: usize| args.get(i);
-    let Some(first) = arg(0) else {
-        return match func {
-            Func::OptionalNone => Value::Optional(None),
-            _ => Value::error(EvalError::NoSuchOverload("missing argument".into())),
-        };
-    };
-    let second = || arg(1).unwrap_or(&Value::Null);
+    // The checker holds each call to an arity its function takes; a missing argument (only
+    // possible where it could not) reads as null, which no overload takes.
+    let arg = |i: usize| args.get(i).unwrap_or(&Value::Null);
+    let first = arg(0);
+    let second = || arg(1);
     match func {
         Func::Size => ops::size(first),
         Func::Contains => ops::contains(first, second()),
@@ -849,7 +832,7 @@ pub fn call(func: Func, args: &[Value]) -> Value {
         Func::ToDuration => ops::to_duration(first),
         Func::ToDyn => first.clone(),
         Func::TypeOf => ops::type_of(first),
-        Func::TimePart(part) => ops::time_part(first, part, arg(1)),
+        Func::TimePart(part) => ops::time_part(first, part, args.get(1)),
         Func::OptionalOf => ops::optional_of(first),
         Func::OptionalNone => Value::Optional(None),
         Func::OptionalHasValue => ops::has_value(first),
@@ -858,7 +841,9 @@ pub fn call(func: Func, args: &[Value]) -> Value {
         Func::OptionalOfNonZeroValue => ops::optional_of_non_zero(first),
         Func::OptionalOr => ops::optional_or(first, second()),
         Func::Library(f) => crate::library::call(f, args),
-        Func::Declared(_) => Value::error(EvalError::NoSuchOverload("declared function".into())),
+        Func::Declared(i) => Value::error(EvalError::NoSuchOverload(format!(
+            "declared function #{i} has no implementation"
+        ))),
     }
 }
 

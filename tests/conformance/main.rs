@@ -221,7 +221,8 @@ fn try_run(case: &Case) -> Result<(), String> {
         no_fold: false,
     };
     let options_again = options.clone();
-    let (ir, diagnostics) = Database::new().check_expression("<case>", &parsed, options);
+    let mut db = Database::new();
+    let (ir, diagnostics) = db.check_expression("<case>", &parsed, options);
     if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
         // A few cases file a checker's rejection under `eval_error`: their expected message is
         // cel-go's checker wording ("found no matching overload ..."), not an evaluation's.
@@ -254,7 +255,7 @@ fn try_run(case: &Case) -> Result<(), String> {
     let schema = Schema::default();
     let result = Evaluator::new(&schema).eval(&ir, &env);
     // The same case unfolded: the folder's results must be the interpreter's.
-    let (unfolded, _) = Database::new().check_expression(
+    let (unfolded, _) = db.check_expression(
         "<case>",
         &parsed,
         ExprOptions {

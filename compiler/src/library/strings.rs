@@ -8,7 +8,7 @@ use crate::check::signature::{Function, Overload, P, Style, o};
 use crate::eval::MAX_VALUE_BYTES;
 use crate::ir::Func;
 use crate::types::Ty;
-use crate::value::{EvalError, Value, ops, time};
+use crate::value::{EvalError, Value, ops, quoted, time};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -158,7 +158,8 @@ pub fn call(f: StringFn, args: &[Value]) -> Value {
         (Join, [List(items)]) => join(items, "").ok_or_else(|| no_overload(f, args)),
         (Join, [List(items), Str(sep)]) => join(items, sep).ok_or_else(|| no_overload(f, args)),
         (Format, [Str(template), List(items)]) => format(template, items),
-        (Quote, [Str(s)]) => Ok(Value::string(quote(s))),
+        // As cel-go quotes: control characters other than the named escapes stay as they are.
+        (Quote, [Str(s)]) => Ok(Value::string(quoted(s, false))),
         _ => Err(no_overload(f, args)),
     };
     result.unwrap_or_else(Value::error)
@@ -305,29 +306,6 @@ fn position(s: &str, found: Option<usize>) -> Value {
         i64::try_from(head.chars().count()).unwrap_or(i64::MAX)
     });
     Value::Int(index)
-}
-
-/// `s` between double quotes, with the escapes CEL's string literals read back; other
-/// characters, control characters included, are kept as they are (as cel-go does).
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A bound on `%.Nf` and `%.Ne`, so that a template cannot ask for a string of any size.

@@ -246,7 +246,7 @@ impl fmt::Display for Value {
                     write!(f, "{d}")
                 }
             }
-            Value::String(s) => f.write_str(&string_literal(s)),
+            Value::String(s) => f.write_str(&quoted(s, true)),
             Value::Bytes(b) => {
                 f.write_str("b\"")?;
                 for byte in b.iter() {
@@ -306,29 +306,36 @@ impl fmt::Display for Value {
     }
 }
 
-/// A string as a CEL literal that reads back as the same string: quotes, backslashes and
-/// control or line-separating characters escaped, everything else as it is.
-pub fn string_literal(s: &str) -> String {
+/// `s` between double quotes with the escapes CEL's string literals read back (`\a \b \f \n
+/// \r \t \v \\ \"`). With `visible`, every other character a terminal would not show as
+/// itself is escaped too (control characters, line separators, the byte-order mark,
+/// bidirectional overrides), which is how values are printed; without, they stay as they are,
+/// as cel-go's `strings.quote` leaves them.
+pub fn quoted(s: &str, visible: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            '\u{b}' => out.push_str("\\v"),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c if visible && ((c as u32) < 0x20 || c == '\u{7f}') => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            // C1 controls, line and paragraph separators, the byte-order mark and the
-            // bidirectional overrides: invisible, or able to rearrange a terminal's text.
             '\u{80}'..='\u{9f}'
             | '\u{2028}'
             | '\u{2029}'
             | '\u{feff}'
             | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}' => {
+            | '\u{2066}'..='\u{2069}'
+                if visible =>
+            {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),
