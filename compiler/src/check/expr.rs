@@ -110,16 +110,6 @@ pub struct DeclaredOverload {
     pub method: bool,
 }
 
-/// What checking an expression may relax, for the stand-alone entry point; programs are
-/// always checked with the defaults.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Mode {
-    pub container: String,
-    pub dynamic: bool,
-    pub no_macros: bool,
-    pub functions: Vec<DeclaredFunction>,
-}
-
 /// Checks one stand-alone expression: only `options.bindings` and the standard library's
 /// constants are in scope.
 pub fn check_expression(
@@ -138,12 +128,11 @@ pub fn check_expression(
     });
     let file_index = modules.len() - 1;
     let mut ctx = Ctx::new(&modules);
-    ctx.mode = Mode {
-        container: options.container,
-        dynamic: options.dynamic,
-        no_macros: options.no_macros,
-        functions: options.functions,
-    };
+    // The bindings go to the scope; the rest is how the checker behaves.
+    let mut options = options;
+    let bindings = std::mem::take(&mut options.bindings);
+    let no_fold = options.no_fold;
+    ctx.mode = options;
     for (i, item) in ctx.items().collect::<Vec<_>>() {
         if let ast::Item::Let(decl) = item {
             ctx.declare_constant(i, decl);
@@ -152,10 +141,10 @@ pub fn check_expression(
     let mut checker = ExprChecker {
         ctx: &mut ctx,
         file: file_index,
-        scope: Scope::with_bindings(options.bindings),
+        scope: Scope::with_bindings(bindings),
     };
     let checked = checker.check(expr);
-    let result = if options.no_fold {
+    let result = if no_fold {
         checked
     } else {
         crate::fold::fold(checked, &ctx.schema)

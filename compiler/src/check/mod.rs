@@ -76,7 +76,9 @@ pub(crate) struct Ctx<'a> {
     pub offers: HashMap<String, OfferId>,
     constants: HashMap<String, Constant<'a>>,
     pub plan: PlanBuilder,
-    pub mode: expr::Mode,
+    /// How the checker behaves (its bindings aside); programs are checked with the defaults,
+    /// stand-alone expressions as their caller asks.
+    pub mode: ExprOptions,
 }
 
 enum Constant<'a> {
@@ -169,7 +171,7 @@ impl<'a> Ctx<'a> {
             offers: HashMap::new(),
             constants: HashMap::new(),
             plan: PlanBuilder::default(),
-            mode: expr::Mode::default(),
+            mode: ExprOptions::default(),
         }
     }
 
