@@ -80,6 +80,10 @@ fn main() -> ExitCode {
                     let _ = writeln!(err, "error: cannot read the expression from stdin: {e}");
                     return ExitCode::from(1);
                 }
+                if text.trim().is_empty() {
+                    let _ = writeln!(err, "error: standard input held no expression");
+                    return ExitCode::from(1);
+                }
             }
             commands::eval::eval(
                 &text,

@@ -786,6 +786,15 @@ fn eval_reads_the_expression_from_standard_input() {
     let o = child.wait_with_output().unwrap();
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "100000 (int)\n");
+
+    let o = Command::new(env!("CARGO_BIN_EXE_offer"))
+        .args(["eval", "-"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("held no expression"), "{}", stderr(&o));
 }
 
 #[test]

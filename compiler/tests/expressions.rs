@@ -377,3 +377,13 @@ fn a_method_of_an_unknown_name_is_one_mistake() {
     let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(messages, ["unknown name `foo`"]);
 }
+
+#[test]
+fn an_unknown_cel_function_is_marked_at_its_name() {
+    let text = "cel.foo(1)";
+    let (parsed, _) = parse_expression("<t>", text);
+    let (_, diagnostics) =
+        Database::new().check_expression("<t>", &parsed.unwrap(), ExprOptions::default());
+    let span = diagnostics.first().unwrap().primary.span;
+    assert_eq!(&text[span.start as usize..span.end as usize], "foo");
+}

@@ -340,7 +340,13 @@ fn cel_namespace(
     } else {
         Code::UnknownFunction
     };
-    let d = ch.error(code, span, message).with_help(help);
+    // An unknown function is its name's mistake; a misused one, the call's.
+    let at = if code == Code::UnknownFunction {
+        func.span
+    } else {
+        span
+    };
+    let d = ch.error(code, at, message).with_help(help);
     ch.report(d);
     error_expr(span)
 }
