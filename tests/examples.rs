@@ -17,8 +17,32 @@ use std::path::PathBuf;
 const DAY: i64 = 86_400;
 
 /// Replays an example through `offer run` exactly as its README does, and returns the
-/// decisions as (rule, offer, customer) and the printed summary.
+/// decisions as (rule, offer, customer) and the printed summary. It is replayed a second time
+/// with `--interpret`, which must write the same decisions byte for byte.
 fn replay(args: RunArgs) -> (Vec<(String, String, String)>, String) {
+    let interpreted = RunArgs {
+        interpret: true,
+        out: args
+            .out
+            .as_ref()
+            .map(|p| p.with_extension("interpreted.ndjson")),
+        ..args.clone()
+    };
+    let (decisions, summary) = replay_once(args.clone());
+    let (_, interpreted_summary) = replay_once(interpreted.clone());
+    let text = |a: &RunArgs| std::fs::read(a.out.as_ref().unwrap()).unwrap();
+    assert!(
+        text(&args) == text(&interpreted),
+        "native code and the interpreter wrote different decisions"
+    );
+    assert!(
+        interpreted_summary.contains("interpreted (--interpret)"),
+        "{interpreted_summary}"
+    );
+    (decisions, summary)
+}
+
+fn replay_once(args: RunArgs) -> (Vec<(String, String, String)>, String) {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let code = run(&args, false, &mut out, &mut err);
@@ -217,6 +241,10 @@ fn winback_on_the_cdnow_purchases() {
     assert_eq!(summary_row(&summary, "events")[1], 23_570, "customers");
     assert_eq!(summary_row(&summary, "suppressed")[0], expected.suppressed);
     assert_eq!(summary_row(&summary, "errors")[0], 0);
+    assert!(
+        summary.contains("expressions: all 7 in native code"),
+        "{summary}"
+    );
     assert!(
         summary.contains(&format!("ineligible {}", expected.ineligible)),
         "{summary}"

@@ -2,9 +2,11 @@
 //! the CLI does, and replaying a run case.
 
 use offer_compiler::db::{self, Database};
+use offer_compiler::ir::Program;
 use offer_runtime::engine::Engine;
 use offer_runtime::ingest::EventReader;
 use offer_runtime::replay::Replay;
+use offer_runtime::tier::Tier;
 use std::path::{Path, PathBuf};
 
 /// `tests/cases`.
@@ -77,7 +79,8 @@ pub struct RunReport {
 }
 
 /// Replays `NAME.ndjson` beside the case `NAME.offer`: the decisions, the errors and the
-/// summary, in the order they came.
+/// summary, in the order they came. The case is replayed twice, in native code and in the
+/// interpreter only, and the two must agree line for line.
 pub fn replay_case(path: &Path) -> Result<RunReport, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let relative = path
@@ -91,11 +94,33 @@ pub fn replay_case(path: &Path) -> Result<RunReport, String> {
     });
     let bundle = db::bundle(&db, program).ok_or("the program has errors")?;
     let events = path.with_extension("ndjson");
-    let file = std::fs::File::open(&events)
+    let native = replay_file(bundle.program.clone(), &events, Tier::Native)?;
+    let interpreted = replay_file(bundle.program, &events, Tier::Interpreter)?;
+    if let Some((n, (a, b))) = native
+        .text
+        .lines()
+        .zip(interpreted.text.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+    {
+        return Err(format!(
+            "native code and the interpreter disagree at line {}:\n  native:      {a}\n  interpreter: {b}",
+            n + 1
+        ));
+    }
+    if native.text != interpreted.text {
+        return Err("native code and the interpreter give outputs of different lengths".into());
+    }
+    Ok(native)
+}
+
+/// Replays one NDJSON file through `program` in `tier`.
+pub fn replay_file(program: Program, events: &Path, tier: Tier) -> Result<RunReport, String> {
+    let file = std::fs::File::open(events)
         .map_err(|e| format!("cannot read {}: {e}", events.display()))?;
-    let schema = std::sync::Arc::new(bundle.program.schema.clone());
+    let schema = std::sync::Arc::new(program.schema.clone());
     let reader = EventReader::ndjson(std::io::BufReader::new(file), schema);
-    let mut engine = Engine::new(bundle.program);
+    let mut engine = Engine::with_tier(program, tier);
     let program = engine.program().clone();
     let mut lines: Vec<String> = Vec::new();
     let log = std::cell::RefCell::new(&mut lines);

@@ -129,7 +129,7 @@ impl std::ops::DerefMut for Frame {
 
 /// Whether a function's work grows with its arguments' size (`contains`, `format`), or not
 /// (`size`, `type`, the optionals' accessors), which are charged a step.
-fn reads_through(func: Func) -> bool {
+pub fn reads_through(func: Func) -> bool {
     !matches!(
         func,
         Func::Size
@@ -159,7 +159,7 @@ const REGEX_COMPILE_COST: u64 = 200;
 /// per 16 bytes of a string or bytes, the sum of the parts of a list, map, record or optional
 /// (every occurrence of a shared part counted).
 #[inline]
-fn cost(v: &Value, limit: u64) -> u64 {
+pub fn cost(v: &Value, limit: u64) -> u64 {
     match v {
         Value::Null
         | Value::Bool(_)
@@ -246,14 +246,7 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
 
     /// Evaluates to a bool: `Ok(b)`, or the error (a non-bool result is a `no such overload`).
     pub fn eval_bool(&self, e: &Expr, env: &dyn Env) -> Result<bool, Arc<EvalError>> {
-        match self.eval(e, env) {
-            Value::Bool(b) => Ok(b),
-            Value::Error(err) => Err(err),
-            other => Err(Arc::new(EvalError::NoSuchOverload(format!(
-                "a condition must be a bool, not {}",
-                other.type_name()
-            )))),
-        }
+        condition(self.eval(e, env))
     }
 
     /// Evaluates `e` without copying what it can borrow: a constant, or a present field of
@@ -844,6 +837,18 @@ pub fn call(func: Func, args: &[Value]) -> Value {
         Func::Declared(i) => Value::error(EvalError::NoSuchOverload(format!(
             "declared function #{i} has no implementation"
         ))),
+    }
+}
+
+/// A condition's value as a bool: `Ok(b)`, or the error (a non-bool is a `no such overload`).
+pub fn condition(v: Value) -> Result<bool, Arc<EvalError>> {
+    match v {
+        Value::Bool(b) => Ok(b),
+        Value::Error(err) => Err(err),
+        other => Err(Arc::new(EvalError::NoSuchOverload(format!(
+            "a condition must be a bool, not {}",
+            other.type_name()
+        )))),
     }
 }
 

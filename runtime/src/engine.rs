@@ -7,7 +7,8 @@ use crate::event::Event;
 use crate::policy;
 use crate::state::{Contact, CustomerState, EventEnv};
 use crate::stats::Stats;
-use offer_compiler::eval::Evaluator;
+use crate::tier::{self, ProgramCode, Tier};
+use offer_compiler::eval::{Evaluator, condition};
 use offer_compiler::ir::{ChannelId, OfferId, Program, RuleId, SeriesId};
 use offer_compiler::schema::Schema;
 use offer_compiler::value::{EvalError, Value, ops, time};
@@ -43,15 +44,24 @@ impl Deref for ProgramSchema {
 pub struct Engine {
     program: Arc<Program>,
     evaluator: Evaluator<ProgramSchema>,
+    /// The program's expressions in native code, where they compile.
+    code: ProgramCode,
     /// `latest_slot[record]`: where the customer state keeps that type's latest event.
     latest_slot: Vec<Option<usize>>,
     /// `series_of[record]`: the series an event of that type may enter.
     series_of: Vec<Vec<SeriesId>>,
     tz_slot: Option<u32>,
     customers: HashMap<Arc<str>, CustomerState>,
-    /// Scratch for arbitration: each offer's place among an event's candidates.
-    offer_slots: Vec<u32>,
+    scratch: Scratch,
     pub stats: Stats,
+}
+
+/// Buffers the engine reuses from event to event.
+struct Scratch {
+    /// For arbitration: each offer's place among an event's candidates.
+    offer_slots: Vec<u32>,
+    /// The matcher's outcomes, one per rule the event triggers.
+    outcomes: Vec<u8>,
 }
 
 /// No place among the candidates.
@@ -65,8 +75,14 @@ struct Candidate {
 }
 
 impl Engine {
+    /// An engine that runs the program's expressions in native code where they compile.
     pub fn new(program: Program) -> Engine {
+        Engine::with_tier(program, Tier::Native)
+    }
+
+    pub fn with_tier(program: Program, tier: Tier) -> Engine {
         let program = Arc::new(program);
+        let code = ProgramCode::new(&program, tier);
         let mut evaluator = Evaluator::new(ProgramSchema(program.clone()));
         let exprs = program
             .rules
@@ -105,15 +121,25 @@ impl Engine {
             stats: Stats::for_program(&program),
             program,
             evaluator,
+            code,
             latest_slot,
             series_of,
             customers: HashMap::new(),
-            offer_slots,
+            scratch: Scratch {
+                offer_slots,
+                outcomes: Vec::new(),
+            },
         }
     }
 
     pub fn program(&self) -> &Arc<Program> {
         &self.program
+    }
+
+    /// The program's expressions in native code: how many of them, which are interpreted and
+    /// why, and why none is when the JIT is not available here.
+    pub fn native_code(&self) -> &ProgramCode {
+        &self.code
     }
 
     pub fn customers(&self) -> usize {
@@ -169,11 +195,15 @@ impl Engine {
                     let Some(plan) = program.state.series.get(id as usize) else {
                         continue;
                     };
-                    let admitted = match plan
-                        .filter
-                        .as_ref()
-                        .map(|f| self.evaluator.eval_bool(f, &env))
-                    {
+                    let admitted = match plan.filter.as_ref().map(|f| {
+                        condition(tier::eval(
+                            &self.code.filters,
+                            id as usize,
+                            f,
+                            &self.evaluator,
+                            &env,
+                        ))
+                    }) {
                         None | Some(Ok(true)) => true,
                         Some(Ok(false)) => false,
                         // The event stays out of the series, and the error is counted.
@@ -223,10 +253,11 @@ impl Engine {
         let candidates = candidates(
             &program,
             &self.evaluator,
+            &self.code,
             &env,
             &mut self.stats,
             event,
-            &mut self.offer_slots,
+            &mut self.scratch,
         );
         let tz = self.tz_slot.and_then(|slot| match &state.profile {
             Some(Value::Record(p)) => match p.fields.get(slot as usize) {
@@ -299,24 +330,36 @@ fn bump(counts: &mut [u64], i: usize) {
 /// several rules put forward is checked once and goes with the rule that weighs most (the
 /// first of them on a tie).
 ///
-/// `slot_of` maps an offer to its place in the list being built (`NONE` for none yet); it is
-/// left as it was found, so that one buffer serves every event without a per-event clearing.
+/// `scratch.offer_slots` maps an offer to its place in the list being built (`NONE` for none
+/// yet); it is left as it was found, so that one buffer serves every event without a per-event
+/// clearing.
 fn candidates(
     program: &Program,
     evaluator: &Evaluator<ProgramSchema>,
+    code: &ProgramCode,
     env: &EventEnv<'_>,
     stats: &mut Stats,
     event: &Event,
-    slot_of: &mut [u32],
+    scratch: &mut Scratch,
 ) -> Vec<Candidate> {
+    let Scratch {
+        offer_slots: slot_of,
+        outcomes,
+    } = scratch;
     let mut best: Vec<(OfferId, RuleId, f64)> = Vec::new();
-    for &rule_id in program.rules_for(event.ty) {
+    outcomes.clear();
+    if let Some(Some(matcher)) = code.matchers.get(event.ty as usize) {
+        matcher.run(evaluator, env, outcomes);
+    }
+    for (n, &rule_id) in program.rules_for(event.ty).iter().enumerate() {
         let Some(rule) = program.rule(rule_id) else {
             continue;
         };
-        let fires = match &rule.condition {
-            None => Ok(true),
-            Some(c) => evaluator.eval_bool(c, env),
+        let fires = match (&rule.condition, outcomes.get(n).copied()) {
+            (None, _) => Ok(true),
+            (Some(_), Some(offer_jit::TRUE)) => Ok(true),
+            (Some(_), Some(offer_jit::FALSE)) => Ok(false),
+            (Some(c), _) => condition(evaluator.eval(c, env)),
         };
         match fires {
             Ok(true) => bump(&mut stats.fired, rule_id as usize),
@@ -368,13 +411,18 @@ fn candidates(
         // Eligibility, then deliverability: a false one filters the offer out, and so does an
         // error (counted as the offer's).
         let gates = [
-            (offer.eligible.as_ref(), Gate::Eligible),
-            (offer.deliverable.as_ref(), Gate::Deliverable),
+            (offer.eligible.as_ref(), &code.eligible, Gate::Eligible),
+            (
+                offer.deliverable.as_ref(),
+                &code.deliverable,
+                Gate::Deliverable,
+            ),
         ];
         let mut filtered = false;
-        for (expr, gate) in gates {
+        for (expr, places, gate) in gates {
             let Some(expr) = expr else { continue };
-            match (evaluator.eval_bool(expr, env), gate) {
+            let holds = tier::eval(places, offer_id as usize, expr, evaluator, env);
+            match (condition(holds), gate) {
                 (Ok(true), _) => continue,
                 (Ok(false), Gate::Eligible) => stats.ineligible += 1,
                 (Ok(false), Gate::Deliverable) => stats.undeliverable += 1,
@@ -387,7 +435,7 @@ fn candidates(
         if filtered {
             continue;
         }
-        let value = match evaluator.eval(&offer.value, env) {
+        let value = match tier::eval(&code.value, offer_id as usize, &offer.value, evaluator, env) {
             Value::Double(v) => v,
             Value::Int(i) => i as f64,
             Value::Error(e) => {

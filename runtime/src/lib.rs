@@ -11,3 +11,4 @@ pub mod replay;
 pub mod series;
 pub mod state;
 pub mod stats;
+pub mod tier;

@@ -9,6 +9,11 @@
 //! passes fewer cases than its floor in `tests/conformance/floor.txt`, and raises the floor
 //! when it passes more, so that progress ratchets.
 //!
+//! Every case that evaluates is also compiled to native code (`offer-jit`) from its unfolded IR;
+//! where it compiles, native code must give the interpreter's value, or no value exactly where
+//! the interpreter's result is an error. The report counts how many cases native code ran and
+//! why the others stayed with the interpreter.
+//!
 //! Each case runs on its own thread with a time limit and its allocations counted: a case that
 //! does not finish in time, or allocates past the limit, fails and the suite goes on.
 
@@ -101,9 +106,22 @@ const CASE_STACK: usize = 8 << 20;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Outcome {
-    Passed,
+    Passed(Native),
     Failed(String),
     NotApplicable,
+}
+
+/// What native code did with a passing case.
+#[derive(Clone, Debug, PartialEq)]
+enum Native {
+    /// The case has nothing to run (check only, or a checker's rejection it expects).
+    NothingToRun,
+    /// It did not compile, for this reason.
+    NotCompiled(String),
+    /// Native code gave the interpreter's value.
+    Value,
+    /// Native code had no value, and the interpreter's result is an error.
+    Error,
 }
 
 struct Case {
@@ -141,12 +159,12 @@ impl Case {
 /// One case, start to end. Every way it can go wrong is a failure with its reason.
 fn run(case: &Case) -> Outcome {
     match try_run(case) {
-        Ok(()) => Outcome::Passed,
+        Ok(native) => Outcome::Passed(native),
         Err(reason) => Outcome::Failed(reason),
     }
 }
 
-fn try_run(case: &Case) -> Result<(), String> {
+fn try_run(case: &Case) -> Result<Native, String> {
     let json = &case.json;
     let expr = json.get("expr").and_then(Json::as_str).ok_or("no expr")?;
     let dynamic = case.flag("disable_check");
@@ -231,7 +249,7 @@ fn try_run(case: &Case) -> Result<(), String> {
                 .iter()
                 .any(|m| m.starts_with("found no matching overload"))
         {
-            return Ok(());
+            return Ok(Native::NothingToRun);
         }
         return Err(format!("check error: {}", d.message));
     }
@@ -250,7 +268,7 @@ fn try_run(case: &Case) -> Result<(), String> {
         return Err("the IR changed through the bundle encoding".into());
     }
     if case.flag("check_only") {
-        return Ok(());
+        return Ok(Native::NothingToRun);
     }
     let schema = Schema::default();
     let result = Evaluator::new(&schema).eval(&ir, &env);
@@ -269,10 +287,11 @@ fn try_run(case: &Case) -> Result<(), String> {
             "folded it gives {result}, evaluated unfolded {interpreted}"
         ));
     }
+    let native = native(&unfolded, &env, &interpreted)?;
     let expects_error = json.get("eval_error").is_some() || json.get("any_eval_errors").is_some();
     if expects_error {
         return match result {
-            Value::Error(_) => Ok(()),
+            Value::Error(_) => Ok(native),
             other => Err(format!("gave {other}, expected an error")),
         };
     }
@@ -284,9 +303,30 @@ fn try_run(case: &Case) -> Result<(), String> {
         None => Value::Bool(true),
     };
     if decode::same(&want, &result) {
-        Ok(())
+        Ok(native)
     } else {
         Err(format!("gave {result}, expected {want}"))
+    }
+}
+
+/// The case through native code, against what the interpreter gave on the same IR.
+fn native(
+    ir: &offer_compiler::ir::Expr,
+    env: &Bindings,
+    interpreted: &Value,
+) -> Result<Native, String> {
+    let mut jit = offer_jit::Jit::new().map_err(|e| e.to_string())?;
+    if let Err(why) = jit.compile(ir) {
+        return Ok(Native::NotCompiled(why.0));
+    }
+    let compiled = jit.finish().map_err(|e| e.to_string())?;
+    let code = compiled.exprs.first().ok_or("the JIT gave nothing back")?;
+    let schema = Schema::default();
+    match (code.run(&Evaluator::new(&schema), env), interpreted) {
+        (Some(v), i) if decode::same(&v, i) => Ok(Native::Value),
+        (None, Value::Error(_)) => Ok(Native::Error),
+        (Some(v), i) => Err(format!("native code gives {v}, the interpreter {i}")),
+        (None, i) => Err(format!("native code gives no value, the interpreter {i}")),
     }
 }
 
@@ -355,6 +395,11 @@ fn run_bounded(case: Case) -> (Outcome, Option<Cost>) {
 #[derive(Default)]
 struct Tally {
     passed: usize,
+    /// Passing cases that native code ran: to a value, to an error.
+    native_values: usize,
+    native_errors: usize,
+    /// Passing cases with something to run that did not compile.
+    not_compiled: usize,
     failed: Vec<(String, String)>,
     not_applicable: usize,
 }
@@ -373,6 +418,7 @@ fn main() {
     paths.sort();
 
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut why_not_compiled: BTreeMap<String, usize> = BTreeMap::new();
     let mut heaviest = (String::new(), Cost::default());
     let mut slowest = (String::new(), Cost::default());
     for path in &paths {
@@ -413,7 +459,18 @@ fn main() {
                     Outcome::NotApplicable
                 };
                 match outcome {
-                    Outcome::Passed => tally.passed += 1,
+                    Outcome::Passed(native) => {
+                        tally.passed += 1;
+                        match native {
+                            Native::NothingToRun => {}
+                            Native::Value => tally.native_values += 1,
+                            Native::Error => tally.native_errors += 1,
+                            Native::NotCompiled(why) => {
+                                tally.not_compiled += 1;
+                                *why_not_compiled.entry(why).or_insert(0usize) += 1;
+                            }
+                        }
+                    }
                     Outcome::NotApplicable => tally.not_applicable += 1,
                     Outcome::Failed(reason) => {
                         let reason = match known_cause(&file, &name) {
@@ -427,7 +484,7 @@ fn main() {
         }
     }
 
-    let report = render(&tallies);
+    let report = render(&tallies, &why_not_compiled);
     let summary = report.split("\n## ").next().unwrap_or_default();
     println!("{summary}\nEvery failure and its cause: docs/CONFORMANCE.md");
     println!(
@@ -497,7 +554,7 @@ fn write_if_changed(path: &Path, text: &str) {
     }
 }
 
-fn render(tallies: &BTreeMap<String, Tally>) -> String {
+fn render(tallies: &BTreeMap<String, Tally>, why_not_compiled: &BTreeMap<String, usize>) -> String {
     let mut out = String::new();
     let total = |f: fn(&Tally) -> usize| tallies.values().map(f).sum::<usize>();
     let (passed, failed, na) = (
@@ -518,21 +575,45 @@ fn render(tallies: &BTreeMap<String, Tally>) -> String {
          messages and are not applicable.\n",
         passed + failed
     );
-    let _ = writeln!(out, "| file | passed | failed | not applicable |");
-    let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
+    let (values, errors, not_compiled) = (
+        total(|t| t.native_values),
+        total(|t| t.native_errors),
+        total(|t| t.not_compiled),
+    );
+    let _ = writeln!(
+        out,
+        "Native code (the JIT, compiling each case's unfolded IR) ran **{}** of the passing cases \
+         that evaluate, giving the interpreter's value in {values} and handing an error back to \
+         it in {errors}; {not_compiled} did not compile and ran in the interpreter only.\n",
+        values + errors
+    );
+    let _ = writeln!(
+        out,
+        "| file | passed | failed | not applicable | native: value | native: error | not compiled |"
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (file, t) in tallies {
         let _ = writeln!(
             out,
-            "| {file} | {} | {} | {} |",
+            "| {file} | {} | {} | {} | {} | {} | {} |",
             t.passed,
             t.failed.len(),
-            t.not_applicable
+            t.not_applicable,
+            t.native_values,
+            t.native_errors,
+            t.not_compiled
         );
     }
     let _ = writeln!(
         out,
-        "| **total** | **{passed}** | **{failed}** | **{na}** |"
+        "| **total** | **{passed}** | **{failed}** | **{na}** | **{values}** | **{errors}** | **{not_compiled}** |"
     );
+    let _ = writeln!(out, "\n## Why cases did not compile to native code\n");
+    let mut reasons: Vec<_> = why_not_compiled.iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (why, n) in reasons {
+        let _ = writeln!(out, "- {n}: {why}");
+    }
     if failed > 0 {
         let _ = writeln!(out, "\n## Remaining failures\n");
         for (file, t) in tallies.iter().filter(|(_, t)| !t.failed.is_empty()) {

@@ -10,6 +10,7 @@ use offer_compiler::value::time;
 use offer_runtime::engine::Engine;
 use offer_runtime::ingest::{EventReader, Format, KeySource, Mapping, TimeSource, TypeSource};
 use offer_runtime::replay::{Outcome, Replay};
+use offer_runtime::tier::Tier;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -62,6 +63,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Run every expression in the reference interpreter, without native code (for comparing
+    /// the two; results are the same).
+    #[arg(long)]
+    pub interpret: bool,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +101,12 @@ pub fn run(args: &RunArgs, color: bool, out: &mut dyn Write, err: &mut dyn Write
     let progress = progress_bar(total_bytes, args.no_progress);
 
     let schema = Arc::new(program.schema.clone());
-    let mut engine = Engine::new(program);
+    let tier = if args.interpret {
+        Tier::Interpreter
+    } else {
+        Tier::Native
+    };
+    let mut engine = Engine::with_tier(program, tier);
     let mut sink: Box<dyn Write> = match &args.out {
         Some(path) => match File::create(path) {
             Ok(f) => Box::new(BufWriter::new(f)),
@@ -200,6 +210,25 @@ pub fn run(args: &RunArgs, color: bool, out: &mut dyn Write, err: &mut dyn Write
     // output pure NDJSON.
     let report: &mut dyn Write = if args.out.is_some() { out } else { err };
     let _ = write!(report, "{summary}");
+    let code = engine.native_code();
+    let (native, expressions) = (code.native, code.expressions);
+    let _ = match &code.unavailable {
+        Some(why) if !args.interpret => writeln!(report, "\nexpressions: all interpreted; {why}"),
+        _ if args.interpret => writeln!(
+            report,
+            "\nexpressions: all {expressions} interpreted (--interpret)"
+        ),
+        _ if native == expressions => {
+            writeln!(report, "\nexpressions: all {expressions} in native code")
+        }
+        _ => writeln!(
+            report,
+            "\nexpressions: {native} of {expressions} in native code, the rest interpreted:"
+        ),
+    };
+    for (place, why) in &code.interpreted {
+        let _ = writeln!(report, "  {place}: {why}");
+    }
     if let Some(path) = &args.out {
         let _ = writeln!(
             report,

@@ -1,0 +1,1160 @@
+//! IR to Cranelift: one native function per expression, over the scalar part of the language
+//! (bools, ints, uints, doubles, enums, timestamps, durations, strings, and optionals of them).
+//!
+//! Every compiled node yields an [`Out`]: an error flag beside its value's words. An error flag
+//! means "no value of the static type": a CEL error, or an input of another kind than its static
+//! type. `&&`, `||` absorb it as CEL does; anything else passes it on, and a flagged result sends
+//! the whole evaluation back to the interpreter, which then says exactly what the error is. So
+//! native code only ever has to be right about values, never about error messages.
+//!
+//! What native code reads from outside (a field of the event, an aggregate, a binding) is an
+//! *input*: a sub-expression that the interpreter evaluates without spending any of its budget,
+//! loaded into a slot before the call. What it does not compute itself on scalars (conversions,
+//! time arithmetic, comparisons across kinds) it asks of the reference evaluator through a *site*
+//! call. Anything else (lists, maps, comprehensions, building strings) is not compiled, and the
+//! interpreter runs that expression.
+
+use crate::abi::{self, Site, SiteOp};
+use crate::layout::{HI, Kind, LO, PRESENT, Repr, SLOT_BYTES, STATUS, Slot};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::immediates::Ieee64;
+use cranelift_codegen::ir::{
+    self, AbiParam, BlockArg, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types,
+};
+use cranelift_frontend::FunctionBuilder;
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Module};
+use offer_compiler::eval;
+use offer_compiler::ir::{BinaryOp, Expr, ExprKind, Func, UnaryOp, Var};
+use offer_compiler::value::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Why an expression is left to the interpreter.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not compiled: {0}")]
+pub struct Unsupported(pub String);
+
+fn unsupported<T>(what: impl Into<String>) -> Result<T, Unsupported> {
+    Err(Unsupported(what.into()))
+}
+
+/// A sub-expression whose value the host loads into an input slot before the call.
+#[derive(Debug)]
+pub struct Input {
+    pub expr: Expr,
+    pub repr: Repr,
+}
+
+/// An upper bound on the budget steps the interpreter would spend on the expression: `fixed`,
+/// plus `string_reads` times the cost of the longest string input. While it is within
+/// [`eval::EVAL_BUDGET`], the interpreter could not have run out, so native code needs no
+/// budget of its own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bound {
+    pub fixed: u64,
+    pub string_reads: u64,
+}
+
+impl Bound {
+    /// Whether the interpreter's budget holds for inputs whose longest string costs
+    /// `longest_string`.
+    pub fn within(&self, longest_string: u64) -> bool {
+        self.fixed
+            .saturating_add(self.string_reads.saturating_mul(longest_string))
+            <= eval::EVAL_BUDGET
+    }
+}
+
+/// Everything compiled code refers to, owned beside it for as long as it may run.
+#[derive(Debug, Default)]
+#[allow(
+    clippy::vec_box,
+    reason = "compiled code holds the addresses of sites and regexes: boxed, they stay put while the vectors grow"
+)]
+pub struct Owned {
+    pub inputs: Vec<Input>,
+    pub sites: Vec<Box<Site>>,
+    pub strings: Vec<Arc<str>>,
+    pub regexes: Vec<Box<regex::Regex>>,
+    /// Per expression compiled into the function: its budget bound.
+    pub bounds: Vec<Bound>,
+    /// For a matcher, per condition it was given: whether it is in the function.
+    pub members: Vec<bool>,
+    /// For a matcher, the conditions left out (by place) and why.
+    pub left_out: Vec<(usize, Unsupported)>,
+}
+
+/// The host functions compiled code calls, declared in the module.
+#[derive(Clone, Copy, Debug)]
+pub struct Helpers {
+    pub site: FuncId,
+    pub str_cmp: FuncId,
+    pub str_test: FuncId,
+    pub str_size: FuncId,
+    pub str_matches: FuncId,
+}
+
+/// The helpers' names, signatures (I64 words in, an I8/I64 or nothing out) and addresses.
+pub fn helper_symbols() -> [(&'static str, usize, Option<ir::Type>, *const u8); 5] {
+    [
+        ("offer_jit_site", 3, None, abi::site_call as *const u8),
+        (
+            "offer_jit_str_cmp",
+            4,
+            Some(types::I64),
+            abi::str_cmp as *const u8,
+        ),
+        (
+            "offer_jit_str_test",
+            5,
+            Some(types::I8),
+            abi::str_test as *const u8,
+        ),
+        (
+            "offer_jit_str_size",
+            2,
+            Some(types::I64),
+            abi::str_size as *const u8,
+        ),
+        (
+            "offer_jit_str_matches",
+            3,
+            Some(types::I8),
+            abi::str_matches as *const u8,
+        ),
+    ]
+}
+
+/// One compiled node: its error flag (I8, 1 for no value) and its value's words.
+#[derive(Clone, Copy, Debug)]
+struct Out {
+    err: ir::Value,
+    /// I8, 1 when an optional holds a value; `None` for a plain value.
+    present: Option<ir::Value>,
+    /// I8 for bools, I64 for ints, uints, enums and a string's pointer, F64 for doubles, I128
+    /// for timestamps and durations.
+    lo: ir::Value,
+    /// A string's length.
+    hi: Option<ir::Value>,
+    repr: Repr,
+    /// For a constant: its words (a string's pointer is into the expression's own constants).
+    constant: Option<Slot>,
+}
+
+/// The Cranelift type of a kind's `lo` word.
+fn lo_type(kind: Kind) -> ir::Type {
+    match kind {
+        Kind::Bool => types::I8,
+        Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String => types::I64,
+        Kind::Double => types::F64,
+        Kind::Timestamp | Kind::Duration => types::I128,
+    }
+}
+
+/// The words of a representation, in the order block parameters carry them.
+fn words(repr: Repr) -> Vec<ir::Type> {
+    let mut w = vec![types::I8];
+    if repr.optional {
+        w.push(types::I8);
+    }
+    w.push(lo_type(repr.kind));
+    if repr.kind == Kind::String {
+        w.push(types::I64);
+    }
+    w
+}
+
+pub struct Gen<'a, 'b> {
+    pub b: FunctionBuilder<'a>,
+    pub module: &'b mut JITModule,
+    pub helpers: Helpers,
+    inputs_ptr: ir::Value,
+    refs: HashMap<FuncId, ir::FuncRef>,
+    locals: HashMap<u32, Out>,
+    owned: Owned,
+    /// The budget bound of the expression being compiled.
+    bound: Bound,
+    /// The cost of the longest constant string in the expression: what any string operand that
+    /// is not itself a constant may cost at most, beyond the string inputs.
+    longest_constant: u64,
+}
+
+const FLAGS: MemFlagsData = MemFlagsData::trusted();
+
+/// Constant strings up to this long are compared in line rather than by a helper call.
+const INLINE_STRING_BYTES: u64 = 16;
+
+impl<'a, 'b> Gen<'a, 'b> {
+    /// Compiles `e` into the function `b` builds: `fn(inputs: *const Slot, out: *mut Slot)`,
+    /// with the result's representation.
+    pub fn function(
+        b: FunctionBuilder<'a>,
+        module: &'b mut JITModule,
+        helpers: Helpers,
+        e: &Expr,
+    ) -> Result<(Owned, Repr), Unsupported> {
+        let result =
+            Repr::of(&e.ty).ok_or_else(|| Unsupported(format!("a result of type {}", e.ty)))?;
+        let (mut g, out_ptr) = Gen::start(b, module, helpers, &[e])?;
+        let out = g.expr(e)?;
+        if out.repr != result {
+            return unsupported("a result of another representation than its type");
+        }
+        g.store(out, out_ptr, 0);
+        g.owned.bounds.push(g.bound);
+        Ok((g.finish(), result))
+    }
+
+    /// Compiles bool conditions into one function, `fn(inputs: *const Slot, out: *mut u8)`,
+    /// that writes a byte per condition: 0 false, 1 true, 2 no value. The conditions share
+    /// their inputs, loaded once for all of them. Every condition must compile on its own
+    /// (see [`Gen::function`]).
+    pub fn matcher(
+        b: FunctionBuilder<'a>,
+        module: &'b mut JITModule,
+        helpers: Helpers,
+        conditions: &[&Expr],
+    ) -> Result<Owned, Unsupported> {
+        let (mut g, out_ptr) = Gen::start(b, module, helpers, conditions)?;
+        for (i, c) in conditions.iter().enumerate() {
+            g.bound = Bound::default();
+            let out = g.expr(c)?;
+            if out.repr != Repr::plain(Kind::Bool) {
+                return unsupported("a condition that is not a bool");
+            }
+            let no_value = g.b.ins().iconst(types::I8, 2);
+            let byte = g.b.ins().select(out.err, no_value, out.lo);
+            let offset = i32::try_from(i).map_err(|_| Unsupported("too many conditions".into()))?;
+            g.b.ins().store(FLAGS, byte, out_ptr, offset);
+            g.owned.bounds.push(g.bound);
+        }
+        Ok(g.finish())
+    }
+
+    /// The entry block and the generator over it; the function's second parameter.
+    fn start(
+        mut b: FunctionBuilder<'a>,
+        module: &'b mut JITModule,
+        helpers: Helpers,
+        exprs: &[&Expr],
+    ) -> Result<(Gen<'a, 'b>, ir::Value), Unsupported> {
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let params = b.block_params(entry).to_vec();
+        let (Some(&inputs_ptr), Some(&out_ptr)) = (params.first(), params.get(1)) else {
+            return unsupported("a function without its parameters");
+        };
+        let mut longest_constant = 0;
+        for e in exprs {
+            eval::visit(e, &mut |node| {
+                if let ExprKind::Const(v @ Value::String(_)) = &node.kind {
+                    longest_constant = longest_constant.max(eval::cost(v, u64::MAX));
+                }
+            });
+        }
+        let g = Gen {
+            b,
+            module,
+            helpers,
+            inputs_ptr,
+            refs: HashMap::new(),
+            locals: HashMap::new(),
+            owned: Owned::default(),
+            bound: Bound::default(),
+            longest_constant,
+        };
+        Ok((g, out_ptr))
+    }
+
+    fn finish(mut self) -> Owned {
+        self.b.ins().return_(&[]);
+        self.b.seal_all_blocks();
+        let config = self.module.target_config();
+        self.b.finalize(config);
+        self.owned
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<Out, Unsupported> {
+        let Some(repr) = Repr::of(&e.ty) else {
+            return unsupported(format!("a value of type {}", e.ty));
+        };
+        match &e.kind {
+            ExprKind::Const(v) => self.constant(v, repr),
+            ExprKind::Var(Var::Local(i)) => match self.locals.get(i) {
+                Some(out) => Ok(*out),
+                None => unsupported("a comprehension variable"),
+            },
+            _ if is_input(e) => Ok(self.input(e, repr)),
+            ExprKind::Unary { op, arg } => self.unary(*op, arg, repr),
+            ExprKind::Binary {
+                op: op @ (BinaryOp::And | BinaryOp::Or),
+                lhs,
+                rhs,
+            } => self.junction([lhs.as_ref(), rhs.as_ref()], *op == BinaryOp::Or),
+            ExprKind::Binary {
+                op: BinaryOp::In,
+                lhs,
+                rhs,
+            } => self.membership(lhs, rhs),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let out = self.binary(*op, lhs, rhs, repr)?;
+                if *op == BinaryOp::Add {
+                    // `+` builds its result, which costs what it is.
+                    self.read(out);
+                }
+                Ok(out)
+            }
+            ExprKind::And(items) => self.junction(items, false),
+            ExprKind::Or(items) => self.junction(items, true),
+            ExprKind::Cond {
+                cond,
+                then,
+                otherwise,
+            } => self.cond(cond, then, otherwise, repr),
+            ExprKind::Let { var, value, body } => {
+                let v = self.expr(value)?;
+                let shadowed = self.locals.insert(*var, v);
+                let out = self.expr(body);
+                match shadowed {
+                    Some(old) => self.locals.insert(*var, old),
+                    None => self.locals.remove(var),
+                };
+                out
+            }
+            ExprKind::Call { func, args } => {
+                let out = self.call(*func, args, repr)?;
+                // A call builds its result, which costs what it is.
+                self.read(out);
+                Ok(out)
+            }
+            ExprKind::Matches { arg, pattern } => {
+                let s = self.expr(arg)?;
+                if s.repr != Repr::plain(Kind::String) {
+                    return unsupported("`matches` on a value that is not a string");
+                }
+                let Ok(re) = offer_compiler::value::ops::compile_regex(pattern) else {
+                    return unsupported("a pattern that does not compile");
+                };
+                self.read(s);
+                let re = Box::new(re);
+                let re_ptr = self.iconst(&*re as *const regex::Regex as i64);
+                self.owned.regexes.push(re);
+                let hi = self.hi(s)?;
+                let r = self.helper(self.helpers.str_matches, &[re_ptr, s.lo, hi])?;
+                Ok(self.plain(s.err, r, Kind::Bool))
+            }
+            _ => unsupported(format!("{} expressions", node_name(&e.kind))),
+        }
+    }
+
+    // -- values ---------------------------------------------------------------------------
+
+    fn iconst(&mut self, v: i64) -> ir::Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    fn flag(&mut self, v: bool) -> ir::Value {
+        self.b.ins().iconst(types::I8, i64::from(v))
+    }
+
+    fn plain(&self, err: ir::Value, lo: ir::Value, kind: Kind) -> Out {
+        Out {
+            err,
+            present: None,
+            lo,
+            hi: None,
+            repr: Repr::plain(kind),
+            constant: None,
+        }
+    }
+
+    fn hi(&self, out: Out) -> Result<ir::Value, Unsupported> {
+        out.hi
+            .ok_or_else(|| Unsupported("a string without its length".into()))
+    }
+
+    fn or(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().bor(a, b)
+    }
+
+    /// A constant in representation `repr`, through the slot it would load as.
+    fn constant(&mut self, v: &Value, repr: Repr) -> Result<Out, Unsupported> {
+        let slot = Slot::load(v, repr);
+        let mut out = self.constant_words(repr, &slot);
+        let string = match v {
+            Value::String(s) => Some(s),
+            Value::Optional(Some(inner)) => match inner.as_ref() {
+                Value::String(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(s) = string.filter(|_| repr.kind == Kind::String) {
+            // The pointer in the slot is this string's; holding it keeps the bytes alive.
+            self.owned.strings.push(s.clone());
+        }
+        if slot.status == 0 {
+            out.constant = Some(slot);
+        }
+        Ok(out)
+    }
+
+    /// Constant words.
+    fn constant_words(&mut self, repr: Repr, slot: &Slot) -> Out {
+        let err = self.flag(slot.status != 0);
+        let present = repr.optional.then(|| self.flag(slot.present != 0));
+        let lo = match repr.kind {
+            Kind::Bool => self.b.ins().iconst(types::I8, i64::from(slot.lo != 0)),
+            Kind::Double => self.b.ins().f64const(Ieee64::with_bits(slot.lo)),
+            Kind::Timestamp | Kind::Duration => {
+                let lo = self.iconst(slot.lo as i64);
+                let hi = self.iconst(slot.hi as i64);
+                self.b.ins().iconcat(lo, hi)
+            }
+            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String => self.iconst(slot.lo as i64),
+        };
+        let hi = (repr.kind == Kind::String).then(|| self.iconst(slot.hi as i64));
+        Out {
+            err,
+            present,
+            lo,
+            hi,
+            repr,
+            constant: None,
+        }
+    }
+
+    /// Reads a slot at `base + offset`.
+    fn load(&mut self, base: ir::Value, offset: i32, repr: Repr) -> Out {
+        let word = |g: &mut Self, at: i32| g.b.ins().load(types::I64, FLAGS, base, offset + at);
+        let nonzero = |g: &mut Self, at: i32| {
+            let w = word(g, at);
+            g.b.ins().icmp_imm_s(IntCC::NotEqual, w, 0)
+        };
+        let err = nonzero(self, STATUS);
+        let present = repr.optional.then(|| nonzero(self, PRESENT));
+        let lo = match repr.kind {
+            Kind::Bool => nonzero(self, LO),
+            Kind::Double => self.b.ins().load(types::F64, FLAGS, base, offset + LO),
+            Kind::Timestamp | Kind::Duration => {
+                let lo = word(self, LO);
+                let hi = word(self, HI);
+                self.b.ins().iconcat(lo, hi)
+            }
+            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String => word(self, LO),
+        };
+        let hi = (repr.kind == Kind::String).then(|| word(self, HI));
+        Out {
+            err,
+            present,
+            lo,
+            hi,
+            repr,
+            constant: None,
+        }
+    }
+
+    /// Writes `out` as a slot at `base + offset`.
+    fn store(&mut self, out: Out, base: ir::Value, offset: i32) {
+        let status = self.b.ins().uextend(types::I64, out.err);
+        self.b.ins().store(FLAGS, status, base, offset + STATUS);
+        let present = match out.present {
+            Some(p) => self.b.ins().uextend(types::I64, p),
+            None => self.iconst(1),
+        };
+        self.b.ins().store(FLAGS, present, base, offset + PRESENT);
+        match out.repr.kind {
+            Kind::Bool => {
+                let lo = self.b.ins().uextend(types::I64, out.lo);
+                self.b.ins().store(FLAGS, lo, base, offset + LO);
+            }
+            Kind::Timestamp | Kind::Duration => {
+                let (lo, hi) = self.b.ins().isplit(out.lo);
+                self.b.ins().store(FLAGS, lo, base, offset + LO);
+                self.b.ins().store(FLAGS, hi, base, offset + HI);
+            }
+            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::Double | Kind::String => {
+                self.b.ins().store(FLAGS, out.lo, base, offset + LO);
+            }
+        }
+        if let Some(hi) = out.hi {
+            self.b.ins().store(FLAGS, hi, base, offset + HI);
+        }
+    }
+
+    /// A sub-expression the host evaluates: the same one read twice is one input.
+    fn input(&mut self, e: &Expr, repr: Repr) -> Out {
+        let index = match self
+            .owned
+            .inputs
+            .iter()
+            .position(|i| same_input(&i.expr, e))
+        {
+            Some(i) => i,
+            None => {
+                self.owned.inputs.push(Input {
+                    expr: e.clone(),
+                    repr,
+                });
+                self.owned.inputs.len() - 1
+            }
+        };
+        let offset = (index as u32 * SLOT_BYTES) as i32;
+        self.load(self.inputs_ptr, offset, repr)
+    }
+
+    fn block_args(out: &Out) -> Vec<BlockArg> {
+        std::iter::once(out.err)
+            .chain(out.present)
+            .chain([out.lo])
+            .chain(out.hi)
+            .map(BlockArg::Value)
+            .collect()
+    }
+
+    fn block_out(&self, block: ir::Block, repr: Repr) -> Result<Out, Unsupported> {
+        let mut at = self.b.block_params(block).iter().copied();
+        let err = at.next();
+        let present = if repr.optional { at.next() } else { None };
+        let lo = at.next();
+        let hi = if repr.kind == Kind::String {
+            at.next()
+        } else {
+            None
+        };
+        match (err, lo) {
+            (Some(err), Some(lo)) => Ok(Out {
+                err,
+                present,
+                lo,
+                hi,
+                repr,
+                constant: None,
+            }),
+            _ => unsupported("a block without its parameters"),
+        }
+    }
+
+    fn merge_block(&mut self, repr: Repr) -> ir::Block {
+        let block = self.b.create_block();
+        for ty in words(repr) {
+            self.b.append_block_param(block, ty);
+        }
+        block
+    }
+
+    // -- the budget bound -----------------------------------------------------------------
+
+    /// What the interpreter charges for reading `out` as an operand.
+    fn read(&mut self, out: Out) {
+        let optional = u64::from(out.repr.optional);
+        let bound = &mut self.bound;
+        match (out.repr.kind, out.constant) {
+            // A string costs a step and one per 16 bytes (`eval::cost`).
+            (Kind::String, Some(c)) => {
+                bound.fixed = bound.fixed.saturating_add(1 + c.hi / 16 + optional)
+            }
+            (Kind::String, None) => {
+                bound.fixed = bound.fixed.saturating_add(self.longest_constant + optional);
+                bound.string_reads += 1;
+            }
+            _ => bound.fixed = bound.fixed.saturating_add(1 + optional),
+        }
+    }
+
+    fn charge(&mut self, steps: u64) {
+        self.bound.fixed = self.bound.fixed.saturating_add(steps);
+    }
+
+    // -- operators ------------------------------------------------------------------------
+
+    fn unary(&mut self, op: UnaryOp, arg: &Expr, repr: Repr) -> Result<Out, Unsupported> {
+        let a = self.expr(arg)?;
+        match (op, a.repr) {
+            (UnaryOp::Not, r) if r == Repr::plain(Kind::Bool) => {
+                let lo = self.b.ins().bxor_imm_u(a.lo, 1);
+                Ok(self.plain(a.err, lo, Kind::Bool))
+            }
+            (UnaryOp::Neg, r) if r == Repr::plain(Kind::Int) => {
+                let zero = self.iconst(0);
+                let (lo, overflow) = self.b.ins().ssub_overflow(zero, a.lo);
+                let err = self.or(a.err, overflow);
+                Ok(self.plain(err, lo, Kind::Int))
+            }
+            (UnaryOp::Neg, r) if r == Repr::plain(Kind::Double) => {
+                let lo = self.b.ins().fneg(a.lo);
+                Ok(self.plain(a.err, lo, Kind::Double))
+            }
+            _ => self.site(SiteOp::Unary(op), &[a], repr),
+        }
+    }
+
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        repr: Repr,
+    ) -> Result<Out, Unsupported> {
+        let a = self.expr(lhs)?;
+        let b = self.expr(rhs)?;
+        self.read(a);
+        self.read(b);
+        let err = self.or(a.err, b.err);
+        if a.repr != b.repr || a.repr.optional {
+            return self.site(SiteOp::Binary(op), &[a, b], repr);
+        }
+        let (x, y) = (a.lo, b.lo);
+        let i = self.b.ins();
+        let native = match (a.repr.kind, op) {
+            (Kind::Int, BinaryOp::Add) => Some(i.sadd_overflow(x, y)),
+            (Kind::Int, BinaryOp::Sub) => Some(i.ssub_overflow(x, y)),
+            (Kind::Int, BinaryOp::Mul) => Some(i.smul_overflow(x, y)),
+            (Kind::Uint, BinaryOp::Add) => Some(i.uadd_overflow(x, y)),
+            (Kind::Uint, BinaryOp::Sub) => Some(i.usub_overflow(x, y)),
+            (Kind::Uint, BinaryOp::Mul) => Some(i.umul_overflow(x, y)),
+            _ => None,
+        };
+        if let Some((lo, overflow)) = native {
+            let err = self.or(err, overflow);
+            return Ok(self.plain(err, lo, a.repr.kind));
+        }
+        match (a.repr.kind, op) {
+            (Kind::Int | Kind::Uint, BinaryOp::Div | BinaryOp::Rem) => {
+                let divisor = b.constant.map(|c| c.lo);
+                self.division(a.repr.kind, op, err, x, y, divisor)
+            }
+            (Kind::Double, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div) => {
+                let i = self.b.ins();
+                let lo = match op {
+                    BinaryOp::Add => i.fadd(x, y),
+                    BinaryOp::Sub => i.fsub(x, y),
+                    BinaryOp::Mul => i.fmul(x, y),
+                    _ => i.fdiv(x, y),
+                };
+                Ok(self.plain(err, lo, Kind::Double))
+            }
+            (Kind::Double, _) if comparison(op).is_some() => {
+                let cc = match op {
+                    BinaryOp::Eq => FloatCC::Equal,
+                    BinaryOp::Ne => FloatCC::NotEqual,
+                    BinaryOp::Lt => FloatCC::LessThan,
+                    BinaryOp::Le => FloatCC::LessThanOrEqual,
+                    BinaryOp::Gt => FloatCC::GreaterThan,
+                    _ => FloatCC::GreaterThanOrEqual,
+                };
+                let lo = self.b.ins().fcmp(cc, x, y);
+                Ok(self.plain(err, lo, Kind::Bool))
+            }
+            (Kind::String, BinaryOp::Eq | BinaryOp::Ne) => {
+                let equal = self.equal(a, b)?;
+                let lo = match op {
+                    BinaryOp::Eq => equal,
+                    _ => self.b.ins().bxor_imm_u(equal, 1),
+                };
+                Ok(self.plain(err, lo, Kind::Bool))
+            }
+            (Kind::String, _) if comparison(op).is_some() => {
+                let (Some(xl), Some(yl)) = (a.hi, b.hi) else {
+                    return unsupported("a string without its length");
+                };
+                let order = self.helper(self.helpers.str_cmp, &[x, xl, y, yl])?;
+                let cc = comparison(op).unwrap_or(IntCC::Equal);
+                let lo = self.b.ins().icmp_imm_s(signed(cc), order, 0);
+                Ok(self.plain(err, lo, Kind::Bool))
+            }
+            (Kind::Enum(_), BinaryOp::Eq | BinaryOp::Ne)
+            | (Kind::Int | Kind::Uint | Kind::Bool | Kind::Timestamp | Kind::Duration, _)
+                if comparison(op).is_some() =>
+            {
+                let cc = comparison(op).unwrap_or(IntCC::Equal);
+                let cc = if a.repr.kind == Kind::Int
+                    || matches!(a.repr.kind, Kind::Timestamp | Kind::Duration)
+                {
+                    signed(cc)
+                } else {
+                    cc
+                };
+                let lo = self.b.ins().icmp(cc, x, y);
+                Ok(self.plain(err, lo, Kind::Bool))
+            }
+            (Kind::String, BinaryOp::Add) => unsupported("string concatenation"),
+            _ => self.site(SiteOp::Binary(op), &[a, b], repr),
+        }
+    }
+
+    /// `/` and `%` on ints and uints: by zero, and `MIN / -1`, are errors, and the divisor is
+    /// replaced by 1 there so that the instruction cannot trap. A constant divisor that can do
+    /// neither needs no guard (and the instruction can become a multiplication).
+    fn division(
+        &mut self,
+        kind: Kind,
+        op: BinaryOp,
+        err: ir::Value,
+        x: ir::Value,
+        y: ir::Value,
+        divisor: Option<u64>,
+    ) -> Result<Out, Unsupported> {
+        let safe_constant = match (kind, divisor) {
+            (_, Some(0)) | (_, None) => false,
+            (Kind::Int, Some(d)) => d as i64 != -1,
+            (_, Some(_)) => true,
+        };
+        let (safe, err) = if safe_constant {
+            (y, err)
+        } else {
+            let mut bad = self.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+            if kind == Kind::Int {
+                let min = self.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
+                let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+                let both = self.b.ins().band(min, minus_one);
+                bad = self.or(bad, both);
+            }
+            let one = self.iconst(1);
+            let safe = self.b.ins().select(bad, one, y);
+            (safe, self.or(err, bad))
+        };
+        let i = self.b.ins();
+        let lo = match (kind, op) {
+            (Kind::Int, BinaryOp::Div) => i.sdiv(x, safe),
+            (Kind::Int, _) => i.srem(x, safe),
+            (_, BinaryOp::Div) => i.udiv(x, safe),
+            _ => i.urem(x, safe),
+        };
+        Ok(self.plain(err, lo, kind))
+    }
+
+    /// `x in [a, b, ...]` over a list literal of `x`'s kind, or a constant list of it (a
+    /// folded literal): `x == a || x == b || ...`, an error when `x` or an element is one (the
+    /// literal is then that error).
+    fn membership(&mut self, lhs: &Expr, rhs: &Expr) -> Result<Out, Unsupported> {
+        let x = self.expr(lhs)?;
+        if x.repr.optional {
+            return unsupported("`in` of an optional");
+        }
+        self.read(x);
+        let mut err = x.err;
+        let mut found = self.flag(false);
+        match &rhs.kind {
+            ExprKind::List(items) => {
+                // The literal is built (its cost), then read through by `in` (its cost again).
+                self.charge(2);
+                for item in items {
+                    let y = self.expr(item)?;
+                    if y.repr != x.repr {
+                        return unsupported("`in` over elements of another kind");
+                    }
+                    self.read(y);
+                    self.read(y);
+                    err = self.or(err, y.err);
+                    let equal = self.equal(x, y)?;
+                    found = self.or(found, equal);
+                }
+            }
+            ExprKind::Const(list @ Value::List(items)) => {
+                self.charge(eval::cost(list, u64::MAX));
+                for item in items.iter() {
+                    let y = self.constant(item, x.repr)?;
+                    if y.constant.is_none() {
+                        return unsupported("`in` over elements of another kind");
+                    }
+                    let equal = self.equal(x, y)?;
+                    found = self.or(found, equal);
+                }
+            }
+            _ => return unsupported("`in` on anything but a list literal"),
+        }
+        Ok(self.plain(err, found, Kind::Bool))
+    }
+
+    /// `x == y` for two values of one plain kind (CEL's equality within a kind).
+    fn equal(&mut self, x: Out, y: Out) -> Result<ir::Value, Unsupported> {
+        Ok(match x.repr.kind {
+            Kind::Double => self.b.ins().fcmp(FloatCC::Equal, x.lo, y.lo),
+            Kind::String => {
+                // Strings of other lengths differ: only equal lengths need their bytes compared.
+                let (xl, yl) = (self.hi(x)?, self.hi(y)?);
+                let same_length = self.b.ins().icmp(IntCC::Equal, xl, yl);
+                let (compare, done) = (self.b.create_block(), self.b.create_block());
+                self.b.append_block_param(done, types::I8);
+                let differ = self.flag(false);
+                self.b
+                    .ins()
+                    .brif(same_length, compare, &[], done, &[BlockArg::Value(differ)]);
+                self.b.switch_to_block(compare);
+                let short = |o: &Out| {
+                    o.constant
+                        .filter(|c| c.hi <= INLINE_STRING_BYTES)
+                        .and_then(|c| {
+                            self.owned
+                                .strings
+                                .iter()
+                                .find(|s| s.as_ptr() as u64 == c.lo)
+                        })
+                        .cloned()
+                };
+                let equal = match (short(&x), short(&y)) {
+                    (Some(c), _) => self.bytes_equal(y.lo, c.as_bytes()),
+                    (_, Some(c)) => self.bytes_equal(x.lo, c.as_bytes()),
+                    _ => {
+                        let order = self.helper(self.helpers.str_cmp, &[x.lo, xl, y.lo, yl])?;
+                        self.b.ins().icmp_imm_s(IntCC::Equal, order, 0)
+                    }
+                };
+                self.b.ins().jump(done, &[BlockArg::Value(equal)]);
+                self.b.switch_to_block(done);
+                self.b
+                    .block_params(done)
+                    .first()
+                    .copied()
+                    .ok_or_else(|| Unsupported("a block without its parameter".into()))?
+            }
+            _ => self.b.ins().icmp(IntCC::Equal, x.lo, y.lo),
+        })
+    }
+
+    /// Whether the `bytes.len()` bytes at `ptr` are `bytes`, by loads of 8, 4, 2 and 1 bytes
+    /// (never past the end: the caller has checked the length).
+    fn bytes_equal(&mut self, ptr: ir::Value, bytes: &[u8]) -> ir::Value {
+        let unaligned = MemFlagsData::new().with_notrap();
+        let mut equal = self.flag(true);
+        let mut at = 0usize;
+        while at < bytes.len() {
+            let width = [8usize, 4, 2, 1]
+                .into_iter()
+                .find(|w| at + w <= bytes.len())
+                .unwrap_or(1);
+            let ty = match width {
+                8 => types::I64,
+                4 => types::I32,
+                2 => types::I16,
+                _ => types::I8,
+            };
+            let mut word = [0u8; 8];
+            if let (Some(dst), Some(src)) = (word.get_mut(..width), bytes.get(at..at + width)) {
+                dst.copy_from_slice(src);
+            }
+            let expected = i64::from_ne_bytes(word);
+            let loaded = self.b.ins().load(ty, unaligned, ptr, at as i32);
+            let same = self.b.ins().icmp_imm_u(IntCC::Equal, loaded, expected);
+            equal = self.b.ins().band(equal, same);
+            at += width;
+        }
+        equal
+    }
+
+    /// `&&` (`absorbing` false) and `||` (`absorbing` true), left to right with a short cut:
+    /// the absorbing value decides the whole at once; otherwise any error makes it an error.
+    fn junction<'e>(
+        &mut self,
+        operands: impl IntoIterator<Item = &'e Expr>,
+        absorbing: bool,
+    ) -> Result<Out, Unsupported> {
+        let done = self.merge_block(Repr::plain(Kind::Bool));
+        let mut errors = self.flag(false);
+        for operand in operands {
+            let v = self.expr(operand)?;
+            if v.repr != Repr::plain(Kind::Bool) {
+                return unsupported("`&&`/`||` over values that are not bools");
+            }
+            let decides = if absorbing {
+                v.lo
+            } else {
+                self.b.ins().bxor_imm_u(v.lo, 1)
+            };
+            let ok = self.b.ins().bxor_imm_u(v.err, 1);
+            let decides = self.b.ins().band(decides, ok);
+            let next = self.b.create_block();
+            let no_error = self.flag(false);
+            let decided = self.flag(absorbing);
+            self.b.ins().brif(
+                decides,
+                done,
+                &[BlockArg::Value(no_error), BlockArg::Value(decided)],
+                next,
+                &[],
+            );
+            self.b.switch_to_block(next);
+            errors = self.or(errors, v.err);
+        }
+        let otherwise = self.flag(!absorbing);
+        self.b
+            .ins()
+            .jump(done, &[BlockArg::Value(errors), BlockArg::Value(otherwise)]);
+        self.b.switch_to_block(done);
+        self.block_out(done, Repr::plain(Kind::Bool))
+    }
+
+    fn cond(
+        &mut self,
+        cond: &Expr,
+        then: &Expr,
+        otherwise: &Expr,
+        repr: Repr,
+    ) -> Result<Out, Unsupported> {
+        let c = self.expr(cond)?;
+        if c.repr != Repr::plain(Kind::Bool) {
+            return unsupported("a condition that is not a bool");
+        }
+        let (then_block, else_block) = (self.b.create_block(), self.b.create_block());
+        let done = self.merge_block(repr);
+        // With an erroneous condition either branch may run: the error flag decides the result.
+        self.b.ins().brif(c.lo, then_block, &[], else_block, &[]);
+        for (block, branch) in [(then_block, then), (else_block, otherwise)] {
+            self.b.switch_to_block(block);
+            let mut v = self.expr(branch)?;
+            if v.repr != repr {
+                return unsupported("branches of other representations than their result");
+            }
+            v.err = self.or(v.err, c.err);
+            let args = Self::block_args(&v);
+            self.b.ins().jump(done, &args);
+        }
+        self.b.switch_to_block(done);
+        self.block_out(done, repr)
+    }
+
+    fn call(&mut self, func: Func, args: &[Expr], repr: Repr) -> Result<Out, Unsupported> {
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.expr(a)?);
+        }
+        if eval::reads_through(func) {
+            for v in &values {
+                self.read(*v);
+            }
+        } else {
+            self.charge(1);
+        }
+        let string = Repr::plain(Kind::String);
+        match (func, values.as_slice()) {
+            (Func::OptionalHasValue, [o]) if o.repr.optional => {
+                let present = o.present.unwrap_or(o.err);
+                Ok(self.plain(o.err, present, Kind::Bool))
+            }
+            (Func::OptionalValue, [o]) if o.repr.optional && repr == Repr::plain(o.repr.kind) => {
+                let present = o.present.unwrap_or(o.err);
+                let absent = self.b.ins().bxor_imm_u(present, 1);
+                let err = self.or(o.err, absent);
+                Ok(Out {
+                    err,
+                    present: None,
+                    repr,
+                    constant: None,
+                    ..*o
+                })
+            }
+            (Func::OptionalOrValue, [o, d])
+                if o.repr.optional && d.repr == repr && repr == Repr::plain(o.repr.kind) =>
+            {
+                let present = o.present.unwrap_or(o.err);
+                let absent = self.b.ins().bxor_imm_u(present, 1);
+                let default_err = self.b.ins().band(absent, d.err);
+                let err = self.or(o.err, default_err);
+                let lo = self.b.ins().select(present, o.lo, d.lo);
+                let hi = match (o.hi, d.hi) {
+                    (Some(x), Some(y)) => Some(self.b.ins().select(present, x, y)),
+                    _ => None,
+                };
+                Ok(Out {
+                    err,
+                    present: None,
+                    lo,
+                    hi,
+                    repr,
+                    constant: None,
+                })
+            }
+            (Func::OptionalOf, [v]) if !v.repr.optional && repr.optional => {
+                let present = self.flag(true);
+                Ok(Out {
+                    present: Some(present),
+                    repr,
+                    constant: None,
+                    ..*v
+                })
+            }
+            (Func::Size, [s]) if s.repr == string => {
+                let hi = self.hi(*s)?;
+                let n = self.helper(self.helpers.str_size, &[s.lo, hi])?;
+                Ok(self.plain(s.err, n, Kind::Int))
+            }
+            (Func::Contains | Func::StartsWith | Func::EndsWith, [s, t])
+                if s.repr == string && t.repr == string =>
+            {
+                let test = match func {
+                    Func::Contains => abi::CONTAINS,
+                    Func::StartsWith => abi::STARTS_WITH,
+                    _ => abi::ENDS_WITH,
+                };
+                let test = self.iconst(test);
+                let (sl, tl) = (self.hi(*s)?, self.hi(*t)?);
+                let r = self.helper(self.helpers.str_test, &[test, s.lo, sl, t.lo, tl])?;
+                let err = self.or(s.err, t.err);
+                Ok(self.plain(err, r, Kind::Bool))
+            }
+            (Func::MatchesDynamic, _) => {
+                unsupported("`matches` with a pattern computed at run time")
+            }
+            _ if repr.kind == Kind::String => unsupported("a function that builds a string"),
+            _ => self.site(SiteOp::Call(func), &values, repr),
+        }
+    }
+
+    // -- calls to the host ----------------------------------------------------------------
+
+    fn func_ref(&mut self, id: FuncId) -> ir::FuncRef {
+        if let Some(r) = self.refs.get(&id) {
+            return *r;
+        }
+        let r = self.module.declare_func_in_func(id, self.b.func);
+        self.refs.insert(id, r);
+        r
+    }
+
+    fn helper(&mut self, id: FuncId, args: &[ir::Value]) -> Result<ir::Value, Unsupported> {
+        let r = self.func_ref(id);
+        let call = self.b.ins().call(r, args);
+        self.b
+            .inst_results(call)
+            .first()
+            .copied()
+            .ok_or_else(|| Unsupported("a helper without its result".into()))
+    }
+
+    /// The reference evaluator's `op` on `args`, through memory: the arguments are written as
+    /// slots on the stack, and the result read back from one.
+    fn site(&mut self, op: SiteOp, args: &[Out], repr: Repr) -> Result<Out, Unsupported> {
+        if repr.kind == Kind::String {
+            return unsupported("an operation that builds a string");
+        }
+        let site = Box::new(Site {
+            op,
+            args: args.iter().map(|a| a.repr).collect(),
+            result: repr,
+        });
+        let site_ptr = self.iconst(&*site as *const Site as i64);
+        self.owned.sites.push(site);
+        let bytes = SLOT_BYTES * (args.len() as u32 + 1);
+        let frame = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            bytes,
+            3,
+        ));
+        let base = self.b.ins().stack_addr(types::I64, frame, 0);
+        for (i, a) in args.iter().enumerate() {
+            self.store(*a, base, (i as u32 * SLOT_BYTES) as i32);
+        }
+        let out_offset = (args.len() as u32 * SLOT_BYTES) as i32;
+        let out_ptr = self.b.ins().iadd_imm_s(base, i64::from(out_offset));
+        let r = self.func_ref(self.helpers.site);
+        self.b.ins().call(r, &[site_ptr, base, out_ptr]);
+        Ok(self.load(base, out_offset, repr))
+    }
+}
+
+/// The integer condition of a comparison operator.
+fn comparison(op: BinaryOp) -> Option<IntCC> {
+    Some(match op {
+        BinaryOp::Eq => IntCC::Equal,
+        BinaryOp::Ne => IntCC::NotEqual,
+        BinaryOp::Lt => IntCC::UnsignedLessThan,
+        BinaryOp::Le => IntCC::UnsignedLessThanOrEqual,
+        BinaryOp::Gt => IntCC::UnsignedGreaterThan,
+        BinaryOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
+        _ => return None,
+    })
+}
+
+fn signed(cc: IntCC) -> IntCC {
+    match cc {
+        IntCC::UnsignedLessThan => IntCC::SignedLessThan,
+        IntCC::UnsignedLessThanOrEqual => IntCC::SignedLessThanOrEqual,
+        IntCC::UnsignedGreaterThan => IntCC::SignedGreaterThan,
+        IntCC::UnsignedGreaterThanOrEqual => IntCC::SignedGreaterThanOrEqual,
+        other => other,
+    }
+}
+
+/// Whether the interpreter evaluates `e` without spending budget: variables, fields, keys and
+/// indexes of them, the customer's history. Such a node, of a type native code holds, is loaded
+/// as an input; reading it early (before a `&&` might have skipped it) changes nothing.
+fn is_input(e: &Expr) -> bool {
+    free(e) && !matches!(e.kind, ExprKind::Const(_))
+}
+
+fn free(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Const(_)
+        | ExprKind::Aggregate { .. }
+        | ExprKind::Latest { .. }
+        | ExprKind::Previous { .. }
+        | ExprKind::Since { .. }
+        | ExprKind::Seen { .. } => true,
+        // A comprehension's or `cel.bind`'s variable lives in native code, not in the host.
+        ExprKind::Var(v) => !matches!(v, Var::Local(_)),
+        ExprKind::Field { base, .. }
+        | ExprKind::HasField { base, .. }
+        | ExprKind::SelectKey { base, .. }
+        | ExprKind::HasKey { base, .. }
+        | ExprKind::OptionalSelect { base, .. } => free(base),
+        ExprKind::Index { base, index } | ExprKind::OptionalIndex { base, index } => {
+            free(base) && free(index)
+        }
+        _ => false,
+    }
+}
+
+/// Two inputs that read the same thing (spans aside).
+fn same_input(a: &Expr, b: &Expr) -> bool {
+    if a.ty != b.ty {
+        return false;
+    }
+    match (&a.kind, &b.kind) {
+        (ExprKind::Const(x), ExprKind::Const(y)) => x.to_string() == y.to_string(),
+        (ExprKind::Var(x), ExprKind::Var(y)) => x == y,
+        (ExprKind::Field { base: x, slot: i }, ExprKind::Field { base: y, slot: j })
+        | (ExprKind::HasField { base: x, slot: i }, ExprKind::HasField { base: y, slot: j }) => {
+            i == j && same_input(x, y)
+        }
+        (ExprKind::SelectKey { base: x, key: k }, ExprKind::SelectKey { base: y, key: l })
+        | (ExprKind::HasKey { base: x, key: k }, ExprKind::HasKey { base: y, key: l }) => {
+            k == l && same_input(x, y)
+        }
+        (
+            ExprKind::Aggregate {
+                func: f,
+                series: s,
+                window: w,
+            },
+            ExprKind::Aggregate {
+                func: g,
+                series: t,
+                window: v,
+            },
+        ) => f == g && s == t && w == v,
+        (ExprKind::Latest { event: x }, ExprKind::Latest { event: y })
+        | (ExprKind::Previous { event: x }, ExprKind::Previous { event: y })
+        | (ExprKind::Since { event: x }, ExprKind::Since { event: y })
+        | (ExprKind::Seen { event: x }, ExprKind::Seen { event: y }) => x == y,
+        _ => false,
+    }
+}
+
+fn node_name(kind: &ExprKind) -> &'static str {
+    match kind {
+        ExprKind::List(_) => "list",
+        ExprKind::Map(_) => "map",
+        ExprKind::Comprehension(_) => "comprehension",
+        ExprKind::OptionalEntry(_) => "optional entry",
+        ExprKind::Var(_) => "variable",
+        _ => "these",
+    }
+}
+
+/// The parameter list every compiled function and helper signature is made of.
+pub fn words_param(n: usize) -> Vec<AbiParam> {
+    vec![AbiParam::new(types::I64); n]
+}

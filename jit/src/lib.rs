@@ -1,0 +1,447 @@
+//! Native code for Offer expressions, compiled with Cranelift: the runtime's fast tier beside
+//! the reference interpreter of `offer_compiler::eval`.
+//!
+//! [`Jit`] compiles what it can of a program's expressions into one module; each becomes a
+//! [`NativeExpr`], and the rest stay with the interpreter. A native expression computes values
+//! only: when its result would be an error (or an input is not of its static type), it hands
+//! the evaluation to the interpreter, which gives the error with its message. Results are
+//! therefore the interpreter's by construction on errors, and by the differential tests
+//! (`tests/parity.rs`, the conformance suite's JIT column) on values.
+
+mod abi;
+mod codegen;
+mod layout;
+
+pub use codegen::Unsupported;
+pub use layout::{Kind, Repr};
+
+use abi::{Code, EntryPoint};
+use codegen::{Gen, Helpers, Owned};
+use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
+use layout::{NOT_A_VALUE, Slot};
+use offer_compiler::eval::{Env, Evaluator};
+use offer_compiler::ir::{Expr, ExprKind, Var};
+use offer_compiler::schema::Schema;
+use offer_compiler::value::{RecordValue, Value};
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// The JIT could not be set up on this machine (or failed to emit code): the interpreter runs
+/// everything.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the JIT is not available: {0}")]
+pub struct JitError(pub String);
+
+fn jit_error(e: impl std::fmt::Display) -> JitError {
+    JitError(e.to_string())
+}
+
+/// What one compiled function is: an expression's, or a matcher's.
+#[derive(Debug)]
+enum Shape {
+    Expr(Repr),
+    Matcher,
+}
+
+/// Compiles expressions into one module of native code.
+pub struct Jit {
+    module: JITModule,
+    ctx: cranelift_codegen::Context,
+    builder: FunctionBuilderContext,
+    helpers: Helpers,
+    compiled: Vec<(FuncId, Owned, Shape)>,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit")
+            .field("compiled", &self.compiled.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Jit::finish`] gives back: the expressions and the matchers, each in the order
+/// compiled.
+#[derive(Debug, Default)]
+pub struct Compiled {
+    pub exprs: Vec<NativeExpr>,
+    pub matchers: Vec<Matcher>,
+}
+
+impl Jit {
+    pub fn new() -> Result<Jit, JitError> {
+        let mut flags = settings::builder();
+        for (name, value) in [
+            ("use_colocated_libcalls", "false"),
+            ("is_pic", "false"),
+            ("opt_level", "speed"),
+        ] {
+            flags.set(name, value).map_err(jit_error)?;
+        }
+        let isa = cranelift_native::builder()
+            .map_err(jit_error)?
+            .finish(settings::Flags::new(flags))
+            .map_err(jit_error)?;
+        if isa.pointer_type() != types::I64 {
+            return Err(JitError("only 64-bit targets are supported".into()));
+        }
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        let symbols = codegen::helper_symbols();
+        for (name, _, _, address) in &symbols {
+            builder.symbol(*name, *address);
+        }
+        let mut module = JITModule::new(builder);
+        let mut ids = Vec::with_capacity(symbols.len());
+        for (name, params, result, _) in &symbols {
+            let mut sig = module.make_signature();
+            sig.params = codegen::words_param(*params);
+            sig.returns.extend(result.map(AbiParam::new));
+            ids.push(
+                module
+                    .declare_function(name, Linkage::Import, &sig)
+                    .map_err(jit_error)?,
+            );
+        }
+        let [site, str_cmp, str_test, str_size, str_matches] = ids[..] else {
+            return Err(JitError("the helpers were not all declared".into()));
+        };
+        Ok(Jit {
+            ctx: module.make_context(),
+            module,
+            builder: FunctionBuilderContext::new(),
+            helpers: Helpers {
+                site,
+                str_cmp,
+                str_test,
+                str_size,
+                str_matches,
+            },
+            compiled: Vec::new(),
+        })
+    }
+
+    /// Compiles `e`, returning its place among the expressions [`Jit::finish`] gives back, or
+    /// why it stays with the interpreter.
+    pub fn compile(&mut self, e: &Expr) -> Result<usize, Unsupported> {
+        let index = self.count(|s| matches!(s, Shape::Expr(_)));
+        let id = self.begin(&format!("expr{index}"))?;
+        let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
+        let (owned, result) = Gen::function(b, &mut self.module, self.helpers, e)?;
+        self.define(id, owned, Shape::Expr(result))?;
+        Ok(index)
+    }
+
+    /// Compiles the bool conditions that compile into one [`Matcher`], which evaluates them
+    /// all in one call with their inputs loaded once; returns its place among the matchers
+    /// [`Jit::finish`] gives back. The conditions that do not compile, and the places without
+    /// one (`None`), are left out of it: their outcome is always [`ASK_THE_INTERPRETER`].
+    pub fn compile_matcher(&mut self, conditions: &[Option<&Expr>]) -> Result<usize, Unsupported> {
+        let mut left_out = Vec::new();
+        let mut members = Vec::with_capacity(conditions.len());
+        for (i, c) in conditions.iter().enumerate() {
+            let compiles = c.map(|c| self.compiles(c));
+            if let Some(Err(why)) = &compiles {
+                left_out.push((i, why.clone()));
+            }
+            members.push(matches!(compiles, Some(Ok(()))));
+        }
+        let included: Vec<&Expr> = conditions
+            .iter()
+            .zip(&members)
+            .filter(|(_, m)| **m)
+            .filter_map(|(c, _)| *c)
+            .collect();
+        let index = self.count(|s| matches!(s, Shape::Matcher));
+        let id = self.begin(&format!("matcher{index}"))?;
+        let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
+        let mut owned = Gen::matcher(b, &mut self.module, self.helpers, &included)?;
+        owned.members = members;
+        owned.left_out = left_out;
+        self.define(id, owned, Shape::Matcher)?;
+        Ok(index)
+    }
+
+    /// Whether `e` compiles to a bool, tried on a function that is built and thrown away.
+    fn compiles(&mut self, e: &Expr) -> Result<(), Unsupported> {
+        if Repr::of(&e.ty) != Some(Repr::plain(Kind::Bool)) {
+            return Err(Unsupported(format!("a condition of type {}", e.ty)));
+        }
+        let mut func = cranelift_codegen::ir::Function::new();
+        func.signature = self.module.make_signature();
+        func.signature.params = codegen::words_param(2);
+        let mut context = FunctionBuilderContext::new();
+        let b = FunctionBuilder::new(&mut func, &mut context);
+        Gen::function(b, &mut self.module, self.helpers, e).map(|_| ())
+    }
+
+    fn count(&self, shape: impl Fn(&Shape) -> bool) -> usize {
+        self.compiled.iter().filter(|(_, _, s)| shape(s)).count()
+    }
+
+    fn begin(&mut self, name: &str) -> Result<FuncId, Unsupported> {
+        self.module.clear_context(&mut self.ctx);
+        let mut sig = self.module.make_signature();
+        sig.params = codegen::words_param(2);
+        let id = self
+            .module
+            .declare_function(name, Linkage::Local, &sig)
+            .map_err(|e| Unsupported(e.to_string()))?;
+        self.ctx.func.signature = sig;
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        Ok(id)
+    }
+
+    fn define(&mut self, id: FuncId, owned: Owned, shape: Shape) -> Result<(), Unsupported> {
+        self.module
+            .define_function(id, &mut self.ctx)
+            .map_err(|e| Unsupported(format!("code generation failed: {e:?}")))?;
+        self.compiled.push((id, owned, shape));
+        Ok(())
+    }
+
+    /// Links the module and hands out what was compiled.
+    pub fn finish(mut self) -> Result<Compiled, JitError> {
+        self.module.clear_context(&mut self.ctx);
+        self.module.finalize_definitions().map_err(jit_error)?;
+        let entries: Vec<_> = self
+            .compiled
+            .iter()
+            .map(|(id, _, _)| self.module.get_finalized_function(*id))
+            .collect();
+        let code = Arc::new(Code::new(self.module));
+        let mut out = Compiled::default();
+        for ((_, owned, shape), entry) in self.compiled.into_iter().zip(entries) {
+            let entry = EntryPoint(entry);
+            match shape {
+                Shape::Expr(result) => out.exprs.push(NativeExpr {
+                    _code: code.clone(),
+                    entry,
+                    owned,
+                    result,
+                }),
+                Shape::Matcher => out.matchers.push(Matcher {
+                    _code: code.clone(),
+                    entry,
+                    owned,
+                }),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One expression in native code.
+#[derive(Debug)]
+pub struct NativeExpr {
+    /// The memory `entry` points into, held for as long as it may be called.
+    _code: Arc<Code>,
+    entry: EntryPoint,
+    owned: Owned,
+    result: Repr,
+}
+
+impl NativeExpr {
+    /// The value of `e` (the expression this was compiled from): computed natively, or by the
+    /// interpreter when native code has no value to give.
+    pub fn eval<S: Deref<Target = Schema>>(
+        &self,
+        e: &Expr,
+        evaluator: &Evaluator<S>,
+        env: &dyn Env,
+    ) -> Value {
+        self.run(evaluator, env)
+            .unwrap_or_else(|| evaluator.eval(e, env))
+    }
+
+    /// What native code computes: `None` when it has no value (an error, an input of an
+    /// unexpected kind, or inputs long enough that the interpreter's budget might not hold).
+    pub fn run<S: Deref<Target = Schema>>(
+        &self,
+        evaluator: &Evaluator<S>,
+        env: &dyn Env,
+    ) -> Option<Value> {
+        let mut out = NOT_A_VALUE;
+        let within = with_inputs(&self.owned, evaluator, env, |slots, longest_string| {
+            let within = self
+                .owned
+                .bounds
+                .first()
+                .is_some_and(|b| b.within(longest_string));
+            if within {
+                out = abi::run(&self.entry, slots);
+            }
+            within
+        });
+        if !within || out.status != 0 {
+            return None;
+        }
+        abi::result_value(&out, self.result)
+    }
+
+    /// How many values the host loads before each call.
+    pub fn inputs(&self) -> usize {
+        self.owned.inputs.len()
+    }
+
+    /// How many operations native code hands to the reference evaluator.
+    pub fn host_calls(&self) -> usize {
+        self.owned.sites.len()
+    }
+}
+
+/// Many bool conditions (the rules an event type triggers) in one native function.
+#[derive(Debug)]
+pub struct Matcher {
+    _code: Arc<Code>,
+    entry: EntryPoint,
+    owned: Owned,
+}
+
+/// A condition's outcome in a matcher's output.
+pub const FALSE: u8 = 0;
+pub const TRUE: u8 = 1;
+/// No value from native code (an error, an input of an unexpected kind, a condition that did
+/// not compile, a budget that might not hold): the interpreter decides.
+pub const ASK_THE_INTERPRETER: u8 = 2;
+
+impl Matcher {
+    /// Evaluates every condition, writing one outcome per condition to `out` (cleared first):
+    /// [`FALSE`], [`TRUE`] or [`ASK_THE_INTERPRETER`].
+    pub fn run<S: Deref<Target = Schema>>(
+        &self,
+        evaluator: &Evaluator<S>,
+        env: &dyn Env,
+        out: &mut Vec<u8>,
+    ) {
+        let members = &self.owned.members;
+        let included = members.iter().filter(|m| **m).count();
+        out.clear();
+        out.resize(included, ASK_THE_INTERPRETER);
+        with_inputs(&self.owned, evaluator, env, |slots, longest_string| {
+            abi::run_matcher(&self.entry, slots, out);
+            for (r, bound) in out.iter_mut().zip(&self.owned.bounds) {
+                if !bound.within(longest_string) {
+                    *r = ASK_THE_INTERPRETER;
+                }
+            }
+        });
+        if included < members.len() {
+            // Spread the results over the places, the left-out ones asking the interpreter.
+            let results = std::mem::take(out);
+            let mut results = results.into_iter();
+            out.extend(members.iter().map(|m| match m {
+                true => results.next().unwrap_or(ASK_THE_INTERPRETER),
+                false => ASK_THE_INTERPRETER,
+            }));
+        }
+    }
+
+    /// How many of its conditions run natively, of how many.
+    pub fn native(&self) -> (usize, usize) {
+        let members = &self.owned.members;
+        (members.iter().filter(|m| **m).count(), members.len())
+    }
+
+    /// How many values the host loads before each call.
+    pub fn inputs(&self) -> usize {
+        self.owned.inputs.len()
+    }
+
+    /// The conditions that did not compile, by place, and why.
+    pub fn left_out(&self) -> &[(usize, Unsupported)] {
+        &self.owned.left_out
+    }
+}
+
+thread_local! {
+    /// Input slots, reused from call to call.
+    static SLOTS: std::cell::RefCell<Vec<Slot>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Loads the inputs of `owned` and calls `f` with their slots and the budget cost of the
+/// longest string among them.
+fn with_inputs<S: Deref<Target = Schema>, R>(
+    owned: &Owned,
+    evaluator: &Evaluator<S>,
+    env: &dyn Env,
+    f: impl FnOnce(&[Slot], u64) -> R,
+) -> R {
+    // Inputs the interpreter evaluated, kept alive while native code borrows their strings.
+    let mut held: Vec<Value> = Vec::new();
+    SLOTS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slots) => {
+            let longest_string = load(owned, evaluator, env, &mut slots, &mut held);
+            f(&slots, longest_string)
+        }
+        // Only if native code were entered again from an input (it is not): fresh slots.
+        Err(_) => {
+            let mut slots = Vec::new();
+            let longest_string = load(owned, evaluator, env, &mut slots, &mut held);
+            f(&slots, longest_string)
+        }
+    })
+}
+
+/// Fills `slots` with the inputs' values; returns the budget cost of the longest string.
+fn load<S: Deref<Target = Schema>>(
+    owned: &Owned,
+    evaluator: &Evaluator<S>,
+    env: &dyn Env,
+    slots: &mut Vec<Slot>,
+    held: &mut Vec<Value>,
+) -> u64 {
+    let mut longest_string = 0u64;
+    slots.clear();
+    // The records fields are read from, asked of the environment once per call.
+    let (mut event, mut profile) = (None, None);
+    for input in &owned.inputs {
+        let record = match &input.expr.kind {
+            ExprKind::Field { base, .. } => match base.kind {
+                ExprKind::Var(Var::Event) => *event.get_or_insert_with(|| env.event_record()),
+                ExprKind::Var(Var::Profile) => *profile.get_or_insert_with(|| env.profile_record()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let slot = match record.map(|r| borrowed_field(input, r)) {
+            Some(slot) => slot,
+            None => {
+                let v = evaluator.eval(&input.expr, env);
+                let slot = Slot::load(&v, input.repr);
+                if input.repr.kind == Kind::String {
+                    held.push(v);
+                }
+                slot
+            }
+        };
+        if input.repr.kind == Kind::String && slot.status == 0 && slot.present != 0 {
+            longest_string = longest_string.max(1 + slot.hi / 16);
+        }
+        slots.push(slot);
+    }
+    longest_string
+}
+
+/// A field of a record the environment lends (the event or the profile), read in place (the
+/// string borrowed), with the interpreter's meaning: absent is empty for an optional field and
+/// no value otherwise.
+fn borrowed_field(input: &codegen::Input, record: &RecordValue) -> Slot {
+    let ExprKind::Field { slot, .. } = &input.expr.kind else {
+        return NOT_A_VALUE;
+    };
+    match record.fields.get(*slot as usize) {
+        Some(Some(v)) if input.repr.optional => Slot::load_present(v, input.repr.kind),
+        Some(Some(v)) => Slot::load(v, input.repr),
+        _ if input.repr.optional => Slot {
+            status: 0,
+            present: 0,
+            lo: 0,
+            hi: 0,
+        },
+        _ => NOT_A_VALUE,
+    }
+}

@@ -1,0 +1,565 @@
+//! Native code against the reference interpreter: hand-picked cases for each semantic kind
+//! (overflow, division by zero, NaN, error absorption, strings, optionals, time), and generated
+//! expressions over typed variables. A compiled expression must give the interpreter's value,
+//! or hand back (no value) exactly where the interpreter's result is an error.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly"
+)]
+
+use offer_compiler::check::ExprOptions;
+use offer_compiler::db::Database;
+use offer_compiler::eval::{Bindings, Evaluator};
+use offer_compiler::ir::Expr;
+use offer_compiler::schema::Schema;
+use offer_compiler::syntax::parse::parse_expression;
+use offer_compiler::types::Ty;
+use offer_compiler::value::Value;
+use offer_jit::Jit;
+use proptest::prelude::*;
+
+/// Checks `text` unfolded, with `vars` bound (name, value; typed by the value).
+fn check(text: &str, vars: &[(&str, Value)]) -> Expr {
+    check_with(text, vars, true)
+}
+
+fn check_with(text: &str, vars: &[(&str, Value)], no_fold: bool) -> Expr {
+    let (parsed, diagnostics) = parse_expression("<jit>", text);
+    assert!(diagnostics.is_empty(), "`{text}`: {diagnostics:?}");
+    let bindings = vars
+        .iter()
+        .map(|(name, v)| (name.to_string(), type_of(v)))
+        .collect();
+    let options = ExprOptions {
+        bindings,
+        no_fold,
+        ..ExprOptions::default()
+    };
+    let (ir, diagnostics) = Database::new().check_expression("<jit>", &parsed.unwrap(), options);
+    assert!(
+        !diagnostics.iter().any(|d| d.is_error()),
+        "`{text}`: {diagnostics:?}"
+    );
+    ir
+}
+
+fn type_of(v: &Value) -> Ty {
+    match v {
+        Value::Bool(_) => Ty::Bool,
+        Value::Int(_) => Ty::Int,
+        Value::Uint(_) => Ty::Uint,
+        Value::Double(_) => Ty::Double,
+        Value::String(_) => Ty::String,
+        Value::Timestamp(_) => Ty::Timestamp,
+        Value::Duration(_) => Ty::Duration,
+        Value::Optional(Some(inner)) => Ty::Optional(Box::new(type_of(inner))),
+        _ => Ty::Dyn,
+    }
+}
+
+/// What native code gives for `text` (`None`: no value, the interpreter decides), and what the
+/// interpreter gives; panics when the expression does not compile.
+fn both(text: &str, vars: &[(&str, Value)]) -> (Option<Value>, Value) {
+    both_of(check(text, vars), text, vars)
+}
+
+fn both_of(ir: Expr, text: &str, vars: &[(&str, Value)]) -> (Option<Value>, Value) {
+    let mut jit = Jit::new().unwrap();
+    jit.compile(&ir)
+        .unwrap_or_else(|e| panic!("`{text}` did not compile: {e}"));
+    let native = jit.finish().unwrap().exprs.pop().unwrap();
+    let schema = Schema::default();
+    let evaluator = Evaluator::new(&schema);
+    let env = Bindings(vars.iter().map(|(_, v)| v.clone()).collect());
+    (native.run(&evaluator, &env), evaluator.eval(&ir, &env))
+}
+
+/// Native code agrees with the interpreter on `text`, and returns the interpreter's result.
+fn agree(text: &str, vars: &[(&str, Value)]) -> Value {
+    let (native, reference) = both(text, vars);
+    match (&native, &reference) {
+        (None, Value::Error(_)) => {}
+        (Some(v), r) if same(v, r) => {}
+        _ => panic!("`{text}`: native {native:?}, interpreter {reference}"),
+    }
+    reference
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Double(x), Value::Double(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
+    }
+}
+
+#[test]
+fn integer_arithmetic_overflows_into_errors() {
+    assert_eq!(agree("x + 1", &[("x", Value::Int(41))]), Value::Int(42));
+    assert!(agree("x + 1", &[("x", Value::Int(i64::MAX))]).is_error());
+    assert!(agree("x - 1", &[("x", Value::Int(i64::MIN))]).is_error());
+    assert!(agree("x * 2", &[("x", Value::Int(i64::MAX / 2 + 1))]).is_error());
+    assert!(agree("-x", &[("x", Value::Int(i64::MIN))]).is_error());
+    assert!(agree("x / -1", &[("x", Value::Int(i64::MIN))]).is_error());
+    assert!(agree("x % -1", &[("x", Value::Int(i64::MIN))]).is_error());
+    assert!(agree("x / 0", &[("x", Value::Int(1))]).is_error());
+    assert!(agree("x % 0", &[("x", Value::Int(1))]).is_error());
+    assert_eq!(agree("x / 2", &[("x", Value::Int(-7))]), Value::Int(-3));
+    assert_eq!(agree("x % 2", &[("x", Value::Int(-7))]), Value::Int(-1));
+    assert!(agree("x - 1u", &[("x", Value::Uint(0))]).is_error());
+    assert!(agree("x + 1u", &[("x", Value::Uint(u64::MAX))]).is_error());
+    assert!(agree("x * 2u", &[("x", Value::Uint(u64::MAX))]).is_error());
+    assert!(agree("x / 0u", &[("x", Value::Uint(5))]).is_error());
+    assert_eq!(
+        agree("x / 2u", &[("x", Value::Uint(u64::MAX))]),
+        Value::Uint(u64::MAX / 2)
+    );
+}
+
+#[test]
+fn doubles_follow_ieee() {
+    let nan = [("x", Value::Double(f64::NAN))];
+    assert_eq!(agree("x == x", &nan), Value::Bool(false));
+    assert_eq!(agree("x != x", &nan), Value::Bool(true));
+    assert_eq!(agree("x < 1.0 || x >= 1.0", &nan), Value::Bool(false));
+    assert_eq!(
+        agree("1.0 / x", &[("x", Value::Double(0.0))]),
+        Value::Double(f64::INFINITY)
+    );
+    assert_eq!(
+        agree("-x", &[("x", Value::Double(0.0))]),
+        Value::Double(-0.0)
+    );
+}
+
+#[test]
+fn junctions_absorb_errors_as_cel_does() {
+    let zero = [("x", Value::Int(0))];
+    assert_eq!(agree("1 / x == 1 || true", &zero), Value::Bool(true));
+    assert_eq!(agree("false && 1 / x == 1", &zero), Value::Bool(false));
+    assert_eq!(agree("1 / x == 1 && false", &zero), Value::Bool(false));
+    assert!(agree("1 / x == 1 && true", &zero).is_error());
+    assert!(agree("false || 1 / x == 1", &zero).is_error());
+    assert_eq!(agree("x == 0 && x < 1 && x > -1", &zero), Value::Bool(true));
+    assert!(agree("1 / x == 1 ? 1 : 2", &zero).is_error());
+    assert_eq!(agree("x == 0 ? 1 : 1 / x", &zero), Value::Int(1));
+}
+
+#[test]
+fn numbers_compare_across_kinds_exactly() {
+    let big = [("x", Value::Int(9_007_199_254_740_993))];
+    assert_eq!(agree("x == 9007199254740992.0", &big), Value::Bool(false));
+    assert_eq!(agree("x > 9007199254740992.0", &big), Value::Bool(true));
+    assert_eq!(agree("x < 1u", &[("x", Value::Int(-1))]), Value::Bool(true));
+    assert_eq!(agree("x == 1u", &[("x", Value::Int(1))]), Value::Bool(true));
+}
+
+#[test]
+fn strings_compare_and_measure_by_code_point() {
+    let s = [("s", Value::string("é€a"))];
+    assert_eq!(agree("size(s)", &s), Value::Int(3));
+    assert_eq!(agree("s.size() == 3", &s), Value::Bool(true));
+    assert_eq!(agree("s < 'f'", &s), Value::Bool(false));
+    assert_eq!(agree("s > 'e'", &s), Value::Bool(true));
+    assert_eq!(agree("s == 'é€a' && s != 'é€'", &s), Value::Bool(true));
+    assert_eq!(
+        agree("s.startsWith('é') && s.endsWith('a')", &s),
+        Value::Bool(true)
+    );
+    assert_eq!(agree("s.contains('€')", &s), Value::Bool(true));
+    assert_eq!(agree("s.matches('^é.a$')", &s), Value::Bool(true));
+    assert_eq!(agree("s in ['x', 'é€a']", &s), Value::Bool(true));
+    assert_eq!(
+        agree(
+            "x ? s : 'other'",
+            &[("s", Value::string("é€a")), ("x", Value::Bool(true))]
+        ),
+        Value::string("é€a")
+    );
+}
+
+#[test]
+fn membership_in_a_list_literal() {
+    let x = [("x", Value::Int(3))];
+    assert_eq!(agree("x in [1, 2, 3]", &x), Value::Bool(true));
+    assert_eq!(agree("x in [1, 2]", &x), Value::Bool(false));
+    assert!(agree("x in [1, 1 / (x - 3)]", &x).is_error());
+}
+
+#[test]
+fn membership_in_a_folded_constant_list() {
+    for (x, want) in [(Value::Int(3), true), (Value::Int(4), false)] {
+        let vars = [("x", x)];
+        let text = "x in [1, 2, 3]";
+        let ir = check_with(text, &vars, false);
+        assert!(
+            matches!(&ir.kind, offer_compiler::ir::ExprKind::Binary { rhs, .. } if rhs.as_const().is_some()),
+            "the list is folded: {ir:?}"
+        );
+        let (native, reference) = both_of(ir, text, &vars);
+        assert_eq!(native, Some(Value::Bool(want)));
+        assert_eq!(reference, Value::Bool(want));
+    }
+    let vars = [("s", Value::string("fiber"))];
+    let ir = check_with("s in ['dsl', 'fiber']", &vars, false);
+    assert_eq!(both_of(ir, "", &vars).0, Some(Value::Bool(true)));
+}
+
+#[test]
+fn optionals_have_values_or_not() {
+    let some = [(
+        "o",
+        Value::Optional(Some(std::sync::Arc::new(Value::Int(4)))),
+    )];
+    assert_eq!(agree("o.hasValue()", &some), Value::Bool(true));
+    assert_eq!(agree("o.value() + 1", &some), Value::Int(5));
+    assert_eq!(agree("o.orValue(0)", &some), Value::Int(4));
+    assert_eq!(agree("optional.of(1).orValue(2)", &[]), Value::Int(1));
+}
+
+#[test]
+fn time_goes_through_the_reference_operators() {
+    let t = [
+        ("t", Value::Timestamp(1_700_000_000_000_000_000)),
+        ("d", Value::Duration(90_000_000_000)),
+    ];
+    assert_eq!(agree("t + d > t", &t), Value::Bool(true));
+    assert_eq!(agree("d >= duration('1m')", &t), Value::Bool(true));
+    assert_eq!(agree("t.getHours()", &t), Value::Int(22));
+    assert_eq!(agree("int(t)", &t), Value::Int(1_700_000_000));
+    assert!(agree("t + duration('87600000h') > t", &t).is_error());
+}
+
+#[test]
+fn bind_keeps_its_value_in_native_code() {
+    let x = [("x", Value::Int(6))];
+    assert_eq!(agree("cel.bind(y, x * 7, y + y)", &x), Value::Int(84));
+}
+
+#[test]
+fn conversions_range_check() {
+    assert!(agree("int(x)", &[("x", Value::Double(1e19))]).is_error());
+    assert_eq!(
+        agree("int(x)", &[("x", Value::Double(-2.7))]),
+        Value::Int(-2)
+    );
+    assert!(agree("uint(x)", &[("x", Value::Int(-1))]).is_error());
+    assert_eq!(
+        agree("double(x)", &[("x", Value::Uint(3))]),
+        Value::Double(3.0)
+    );
+}
+
+/// A generated expression: its text, with `\0` where a variable goes, and the variables'
+/// values in order.
+#[derive(Clone, Debug)]
+struct Gen {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Gen {
+    fn var(value: Value) -> Gen {
+        Gen {
+            text: "\u{0}".into(),
+            values: vec![value],
+        }
+    }
+
+    fn literal(text: &str) -> Gen {
+        Gen {
+            text: text.into(),
+            values: Vec::new(),
+        }
+    }
+
+    fn join(template: &str, parts: Vec<Gen>) -> Gen {
+        let mut text = String::new();
+        let mut values = Vec::new();
+        for (i, piece) in template.split("{}").enumerate() {
+            text.push_str(piece);
+            if let Some(p) = parts.get(i) {
+                text.push('(');
+                text.push_str(&p.text);
+                text.push(')');
+                values.extend(p.values.iter().cloned());
+            }
+        }
+        Gen { text, values }
+    }
+
+    /// The text with its variables named `x0`, `x1`, ... in order, and their bindings.
+    fn numbered(&self) -> (String, Vec<(String, Value)>) {
+        let mut out = String::new();
+        let mut n = 0;
+        for c in self.text.chars() {
+            if c == '\u{0}' {
+                out.push_str(&format!("x{n}"));
+                n += 1;
+            } else {
+                out.push(c);
+            }
+        }
+        let vars = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("x{i}"), v.clone()))
+            .collect();
+        (out, vars)
+    }
+}
+
+/// The types the generator builds expressions of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum T {
+    Int,
+    Uint,
+    Double,
+    Bool,
+    Str,
+    Time,
+    Span,
+    OptInt,
+}
+
+/// Variables and literals of type `t`.
+fn leaf(t: T) -> BoxedStrategy<Gen> {
+    let var = |values: Vec<Value>| proptest::sample::select(values).prop_map(Gen::var);
+    let literal = |texts: Vec<&'static str>| proptest::sample::select(texts).prop_map(Gen::literal);
+    let (vars, literals) = match t {
+        T::Int => (
+            var([0, 1, -1, 7, i64::MAX, i64::MIN].map(Value::Int).to_vec()),
+            literal(vec!["1", "-3", "0", "9223372036854775807"]),
+        ),
+        T::Uint => (
+            var([0, 3, u64::MAX].map(Value::Uint).to_vec()),
+            literal(vec!["2u", "0u", "18446744073709551615u"]),
+        ),
+        T::Double => (
+            var([
+                0.5,
+                -2.0,
+                0.0,
+                -0.0,
+                f64::NAN,
+                f64::INFINITY,
+                9_223_372_036_854_775_808.0,
+            ]
+            .map(Value::Double)
+            .to_vec()),
+            literal(vec!["1.5", "0.0", "-1e308", "1e19"]),
+        ),
+        T::Bool => (
+            var(vec![Value::Bool(true), Value::Bool(false)]),
+            literal(vec!["true", "false"]),
+        ),
+        T::Str => (
+            var(["", "ab", "é€", "abcdefghijklmnopq", "a\u{0}b"]
+                .map(Value::string)
+                .to_vec()),
+            literal(vec!["''", "'ab'", "'é€'", "'abcdefghijklmnopq'", "'b'"]),
+        ),
+        T::Time => (
+            var([
+                0,
+                1_700_000_000_123_456_789,
+                -62_135_596_800_000_000_000,
+                253_402_300_799_999_999_999,
+            ]
+            .map(Value::Timestamp)
+            .to_vec()),
+            literal(vec!["timestamp('2024-01-01T00:00:00Z')", "timestamp(0)"]),
+        ),
+        T::Span => (
+            var([0, 90_000_000_000, -1, 315_576_000_000_999_999_999]
+                .map(Value::Duration)
+                .to_vec()),
+            literal(vec!["duration('1s')", "duration('-90m')"]),
+        ),
+        T::OptInt => (
+            var(vec![
+                Value::Optional(None),
+                Value::Optional(Some(std::sync::Arc::new(Value::Int(3)))),
+            ]),
+            literal(vec!["optional.none()", "optional.of(5)"]),
+        ),
+    };
+    prop_oneof![vars, literals].boxed()
+}
+
+/// Templates that build a `t` from parts of the given types.
+fn templates(t: T) -> Vec<(&'static str, Vec<T>)> {
+    use T::*;
+    let mut out: Vec<(&'static str, Vec<T>)> = match t {
+        Int => vec![
+            ("{} + {}", vec![Int, Int]),
+            ("{} - {}", vec![Int, Int]),
+            ("{} * {}", vec![Int, Int]),
+            ("{} / {}", vec![Int, Int]),
+            ("{} % {}", vec![Int, Int]),
+            ("{} % 7", vec![Int]),
+            ("{} / -1", vec![Int]),
+            ("-{}", vec![Int]),
+            ("size({})", vec![Str]),
+            ("int({})", vec![Double]),
+            ("int({})", vec![Uint]),
+            ("int({})", vec![Time]),
+            ("{}.getHours()", vec![Time]),
+            ("{}.getDayOfWeek('Europe/Paris')", vec![Time]),
+            ("{}.orValue({})", vec![OptInt, Int]),
+            ("{}.value()", vec![OptInt]),
+            ("cel.bind(v, {}, v * {})", vec![Int, Int]),
+            ("math.greatest({}, {})", vec![Int, Int]),
+        ],
+        Uint => vec![
+            ("{} + {}", vec![Uint, Uint]),
+            ("{} - {}", vec![Uint, Uint]),
+            ("{} * {}", vec![Uint, Uint]),
+            ("{} / {}", vec![Uint, Uint]),
+            ("{} % {}", vec![Uint, Uint]),
+            ("uint({})", vec![Int]),
+            ("uint({})", vec![Double]),
+        ],
+        Double => vec![
+            ("{} + {}", vec![Double, Double]),
+            ("{} - {}", vec![Double, Double]),
+            ("{} * {}", vec![Double, Double]),
+            ("{} / {}", vec![Double, Double]),
+            ("-{}", vec![Double]),
+            ("double({})", vec![Int]),
+            ("double({})", vec![Uint]),
+        ],
+        Bool => {
+            let mut v = vec![
+                ("{} && {}", vec![Bool, Bool]),
+                ("{} || {}", vec![Bool, Bool]),
+                ("{} && {} && {}", vec![Bool, Bool, Bool]),
+                ("!{}", vec![Bool]),
+                ("{}.startsWith({})", vec![Str, Str]),
+                ("{}.endsWith({})", vec![Str, Str]),
+                ("{}.contains({})", vec![Str, Str]),
+                ("{}.matches('^a.$')", vec![Str]),
+                ("{} in [{}, 1, 2]", vec![Int, Int]),
+                ("{} in ['ab', {}]", vec![Str, Str]),
+                ("{}.hasValue()", vec![OptInt]),
+                ("{} < {}", vec![Int, Double]),
+                ("{} == {}", vec![Int, Uint]),
+                ("{} >= {}", vec![Uint, Double]),
+            ];
+            for operand in [Int, Uint, Double, Bool, Str, Time, Span] {
+                for op in [
+                    "{} == {}", "{} != {}", "{} < {}", "{} <= {}", "{} > {}", "{} >= {}",
+                ] {
+                    v.push((op, vec![operand, operand]));
+                }
+            }
+            v
+        }
+        Str => vec![("optional.of({}).value()", vec![Str])],
+        Time => vec![
+            ("{} + {}", vec![Time, Span]),
+            ("{} - {}", vec![Time, Span]),
+            ("timestamp({})", vec![Int]),
+        ],
+        Span => vec![
+            ("{} + {}", vec![Span, Span]),
+            ("{} - {}", vec![Time, Time]),
+            ("-{}", vec![Span]),
+        ],
+        OptInt => vec![("optional.of({})", vec![Int])],
+    };
+    out.push(("{} ? {} : {}", vec![Bool, t, t]));
+    out
+}
+
+/// Expressions of type `t`, `depth` levels deep at most.
+fn typed(t: T, depth: u32) -> BoxedStrategy<Gen> {
+    if depth == 0 {
+        return leaf(t);
+    }
+    let built: Vec<BoxedStrategy<Gen>> = templates(t)
+        .into_iter()
+        .map(|(template, parts)| {
+            let parts: Vec<BoxedStrategy<Gen>> =
+                parts.into_iter().map(|p| typed(p, depth - 1)).collect();
+            parts
+                .prop_map(move |parts| Gen::join(template, parts))
+                .boxed()
+        })
+        .collect();
+    prop_oneof![
+        1 => leaf(t),
+        3 => proptest::strategy::Union::new(built),
+    ]
+    .boxed()
+}
+
+fn scalar_expr() -> impl Strategy<Value = Gen> {
+    prop_oneof![
+        3 => typed(T::Bool, 3),
+        1 => typed(T::Int, 3),
+        1 => typed(T::Uint, 2),
+        1 => typed(T::Double, 2),
+        1 => typed(T::Span, 2),
+        1 => typed(T::Str, 2),
+    ]
+}
+
+/// Checks `text`; `None` when the checker rejects it (most random combinations do not type).
+fn try_check(text: &str, vars: &[(String, Value)], no_fold: bool) -> Option<Expr> {
+    let (parsed, diagnostics) = parse_expression("<gen>", text);
+    assert!(
+        diagnostics.is_empty(),
+        "`{text}` did not parse: {diagnostics:?}"
+    );
+    let options = ExprOptions {
+        bindings: vars.iter().map(|(n, v)| (n.clone(), type_of(v))).collect(),
+        no_fold,
+        ..ExprOptions::default()
+    };
+    let (ir, diagnostics) = Database::new().check_expression("<gen>", &parsed?, options);
+    (!diagnostics.iter().any(|d| d.is_error())).then_some(ir)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn native_code_gives_the_interpreters_results(g in scalar_expr(), no_fold in any::<bool>()) {
+        let (text, vars) = g.numbered();
+        let Some(ir) = try_check(&text, &vars, no_fold) else { return Ok(()) };
+        let mut jit = Jit::new().unwrap();
+        if jit.compile(&ir).is_err() {
+            return Ok(());
+        }
+        let fused = [Some(&ir)];
+        if ir.ty == Ty::Bool {
+            jit.compile_matcher(&fused).unwrap();
+        }
+        let compiled = jit.finish().unwrap();
+        let schema = Schema::default();
+        let evaluator = Evaluator::new(&schema);
+        let env = Bindings(vars.iter().map(|(_, v)| v.clone()).collect());
+        let reference = evaluator.eval(&ir, &env);
+        let native = compiled.exprs[0].run(&evaluator, &env);
+        match (&native, &reference) {
+            (None, Value::Error(_)) => {}
+            (Some(v), r) if same(v, r) => {}
+            _ => prop_assert!(false, "`{text}` with {vars:?}: native {native:?}, interpreter {reference}"),
+        }
+        if let Some(matcher) = compiled.matchers.first() {
+            let mut outcomes = Vec::new();
+            matcher.run(&evaluator, &env, &mut outcomes);
+            let want = match reference {
+                Value::Bool(true) => offer_jit::TRUE,
+                Value::Bool(false) => offer_jit::FALSE,
+                _ => offer_jit::ASK_THE_INTERPRETER,
+            };
+            prop_assert_eq!(outcomes, vec![want], "the matcher on `{}` with {:?}", text, vars);
+        }
+    }
+}
