@@ -210,13 +210,18 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// that writes a byte per condition: 0 false, 1 true, 2 no value. The conditions share
     /// their inputs, loaded once for all of them. Every condition must compile on its own
     /// (see [`Gen::function`]).
+    ///
+    /// `owned` is what earlier parts of the same matcher hold: the inputs this part reads too
+    /// are theirs (one slot array serves every part).
     pub fn matcher(
         b: FunctionBuilder<'a>,
         module: &'b mut JITModule,
         helpers: Helpers,
         conditions: &[&Expr],
+        owned: Owned,
     ) -> Result<Owned, Unsupported> {
         let (mut g, out_ptr) = Gen::start(b, module, helpers, conditions)?;
+        g.owned = owned;
         for (i, c) in conditions.iter().enumerate() {
             g.bound = Bound::default();
             let out = g.expr(c)?;
@@ -1145,12 +1150,17 @@ fn same_input(a: &Expr, b: &Expr) -> bool {
 
 fn node_name(kind: &ExprKind) -> &'static str {
     match kind {
-        ExprKind::List(_) => "list",
-        ExprKind::Map(_) => "map",
-        ExprKind::Comprehension(_) => "comprehension",
-        ExprKind::OptionalEntry(_) => "optional entry",
-        ExprKind::Var(_) => "variable",
-        _ => "these",
+        ExprKind::List(_) => "list literals",
+        ExprKind::Map(_) => "map literals",
+        ExprKind::Comprehension(_) => "comprehensions",
+        ExprKind::OptionalEntry(_) => "optional entries",
+        ExprKind::Var(_) => "variables of this kind",
+        ExprKind::Field { .. } | ExprKind::SelectKey { .. } | ExprKind::OptionalSelect { .. } => {
+            "selections of computed values"
+        }
+        ExprKind::HasField { .. } | ExprKind::HasKey { .. } => "`has()` of computed values",
+        ExprKind::Index { .. } | ExprKind::OptionalIndex { .. } => "indexing of computed values",
+        _ => "expressions of this kind",
     }
 }
 
