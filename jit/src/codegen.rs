@@ -146,7 +146,7 @@ struct Out {
 fn lo_type(kind: Kind) -> ir::Type {
     match kind {
         Kind::Bool => types::I8,
-        Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String => types::I64,
+        Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Money => types::I64,
         Kind::Double => types::F64,
         Kind::Timestamp | Kind::Duration => types::I128,
     }
@@ -159,7 +159,7 @@ fn words(repr: Repr) -> Vec<ir::Type> {
         w.push(types::I8);
     }
     w.push(lo_type(repr.kind));
-    if repr.kind == Kind::String {
+    if repr.kind.wide() {
         w.push(types::I64);
     }
     w
@@ -350,7 +350,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let r = self.helper(self.helpers.str_matches, &[re_ptr, s.lo, hi])?;
                 Ok(self.plain(s.err, r, Kind::Bool))
             }
-            _ => unsupported(format!("{} expressions", node_name(&e.kind))),
+            _ => unsupported(node_name(&e.kind)),
         }
     }
 
@@ -418,9 +418,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let hi = self.iconst(slot.hi as i64);
                 self.b.ins().iconcat(lo, hi)
             }
-            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String => self.iconst(slot.lo as i64),
+            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Money => {
+                self.iconst(slot.lo as i64)
+            }
         };
-        let hi = (repr.kind == Kind::String).then(|| self.iconst(slot.hi as i64));
+        let hi = repr.kind.wide().then(|| self.iconst(slot.hi as i64));
         Out {
             err,
             present,
@@ -448,9 +450,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let hi = word(self, HI);
                 self.b.ins().iconcat(lo, hi)
             }
-            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String => word(self, LO),
+            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Money => word(self, LO),
         };
-        let hi = (repr.kind == Kind::String).then(|| word(self, HI));
+        let hi = repr.kind.wide().then(|| word(self, HI));
         Out {
             err,
             present,
@@ -480,7 +482,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.ins().store(FLAGS, lo, base, offset + LO);
                 self.b.ins().store(FLAGS, hi, base, offset + HI);
             }
-            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::Double | Kind::String => {
+            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::Double | Kind::String | Kind::Money => {
                 self.b.ins().store(FLAGS, out.lo, base, offset + LO);
             }
         }
@@ -524,11 +526,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         let err = at.next();
         let present = if repr.optional { at.next() } else { None };
         let lo = at.next();
-        let hi = if repr.kind == Kind::String {
-            at.next()
-        } else {
-            None
-        };
+        let hi = if repr.kind.wide() { at.next() } else { None };
         match (err, lo) {
             (Some(err), Some(lo)) => Ok(Out {
                 err,
@@ -777,6 +775,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// `x == y` for two values of one plain kind (CEL's equality within a kind).
     fn equal(&mut self, x: Out, y: Out) -> Result<ir::Value, Unsupported> {
         Ok(match x.repr.kind {
+            Kind::Money => return unsupported("`in` over money"),
             Kind::Double => self.b.ins().fcmp(FloatCC::Equal, x.lo, y.lo),
             Kind::String => {
                 // Strings of other lengths differ: only equal lengths need their bytes compared.

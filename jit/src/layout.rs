@@ -3,7 +3,7 @@
 //! argument or result, the function's result) through memory.
 
 use offer_compiler::types::{EnumId, Ty};
-use offer_compiler::value::{EnumValue, Nanos, Value};
+use offer_compiler::value::{Currency, EnumValue, Money, Nanos, Value};
 
 /// The kinds of value native code computes with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,16 @@ pub enum Kind {
     /// A borrowed UTF-8 string: a pointer and a length into a value the host keeps alive for
     /// the call, or into the compiled expression's constants.
     String,
+    /// An amount in micro-units and its currency's three letters; every operation on it is the
+    /// reference evaluator's (currencies must match, scaling rounds half to even).
+    Money,
+}
+
+impl Kind {
+    /// Whether a value of this kind has a second word (`Slot::hi`).
+    pub fn wide(self) -> bool {
+        matches!(self, Kind::String | Kind::Money)
+    }
 }
 
 /// A kind, possibly optional (`optional<int>`, a field that may be absent).
@@ -61,6 +71,7 @@ fn kind_of(ty: &Ty) -> Option<Kind> {
         Ty::Timestamp => Kind::Timestamp,
         Ty::Duration => Kind::Duration,
         Ty::String => Kind::String,
+        Ty::Money => Kind::Money,
         _ => return None,
     })
 }
@@ -135,6 +146,21 @@ impl Slot {
             (Kind::Timestamp, Value::Timestamp(n)) | (Kind::Duration, Value::Duration(n)) => {
                 wide(*n)
             }
+            (Kind::Money, Value::Money(m)) => Slot {
+                status: 0,
+                present: 1,
+                lo: m.micros as u64,
+                hi: u64::from_le_bytes([
+                    m.currency.0[0],
+                    m.currency.0[1],
+                    m.currency.0[2],
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                ]),
+            },
             (Kind::String, Value::String(s)) => Slot {
                 status: 0,
                 present: 1,
@@ -160,6 +186,13 @@ impl Slot {
             }),
             Kind::Timestamp => Value::Timestamp(wide),
             Kind::Duration => Value::Duration(wide),
+            Kind::Money => {
+                let [a, b, c, ..] = self.hi.to_le_bytes();
+                Value::Money(Money {
+                    micros: self.lo as i64,
+                    currency: Currency([a, b, c]),
+                })
+            }
             Kind::String => return None,
         })
     }
@@ -182,6 +215,13 @@ mod tests {
             ),
             (Value::Duration(315_576_000_000_000_000_000), Kind::Duration),
             (Value::Enum(EnumValue { ty: 3, index: 7 }), Kind::Enum(3)),
+            (
+                Value::Money(Money {
+                    micros: -1_990_000,
+                    currency: Currency(*b"EUR"),
+                }),
+                Kind::Money,
+            ),
         ];
         for (v, kind) in cases {
             let slot = Slot::load(&v, Repr::plain(kind));

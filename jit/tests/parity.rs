@@ -56,6 +56,7 @@ fn type_of(v: &Value) -> Ty {
         Value::String(_) => Ty::String,
         Value::Timestamp(_) => Ty::Timestamp,
         Value::Duration(_) => Ty::Duration,
+        Value::Money(_) => Ty::Money,
         Value::Optional(Some(inner)) => Ty::Optional(Box::new(type_of(inner))),
         _ => Ty::Dyn,
     }
@@ -234,6 +235,24 @@ fn time_goes_through_the_reference_operators() {
 }
 
 #[test]
+fn money_goes_through_the_reference_operators() {
+    use offer_compiler::value::{Currency, Money};
+    let m = [(
+        "m",
+        Value::Money(Money {
+            micros: 9_990_000,
+            currency: Currency(*b"EUR"),
+        }),
+    )];
+    assert_eq!(agree("m > 5.00 EUR", &m), Value::Bool(true));
+    assert_eq!(agree("m * 3 == 29.97 EUR", &m), Value::Bool(true));
+    assert!(agree("m > 5.00 USD", &m).is_error());
+    assert_eq!(agree("m > 5.00 USD || true", &m), Value::Bool(true));
+    assert_eq!(agree("true ? m : 1.00 EUR", &m), m[0].1);
+    assert_eq!(agree("-m < 0.00 EUR", &m), Value::Bool(true));
+}
+
+#[test]
 fn bind_keeps_its_value_in_native_code() {
     let x = [("x", Value::Int(6))];
     assert_eq!(agree("cel.bind(y, x * 7, y + y)", &x), Value::Int(84));
@@ -324,6 +343,7 @@ enum T {
     Time,
     Span,
     OptInt,
+    Cash,
 }
 
 /// Variables and literals of type `t`.
@@ -380,6 +400,18 @@ fn leaf(t: T) -> BoxedStrategy<Gen> {
                 .to_vec()),
             literal(vec!["duration('1s')", "duration('-90m')"]),
         ),
+        T::Cash => {
+            let eur = |micros| {
+                Value::Money(offer_compiler::value::Money {
+                    micros,
+                    currency: offer_compiler::value::Currency(*b"EUR"),
+                })
+            };
+            (
+                var(vec![eur(0), eur(9_990_000), eur(i64::MAX), eur(-1)]),
+                literal(vec!["1.50 EUR", "0.00 EUR", "2.00 USD"]),
+            )
+        }
         T::OptInt => (
             var(vec![
                 Value::Optional(None),
@@ -450,7 +482,7 @@ fn templates(t: T) -> Vec<(&'static str, Vec<T>)> {
                 ("{} == {}", vec![Int, Uint]),
                 ("{} >= {}", vec![Uint, Double]),
             ];
-            for operand in [Int, Uint, Double, Bool, Str, Time, Span] {
+            for operand in [Int, Uint, Double, Bool, Str, Time, Span, Cash] {
                 for op in [
                     "{} == {}", "{} != {}", "{} < {}", "{} <= {}", "{} > {}", "{} >= {}",
                 ] {
@@ -471,6 +503,14 @@ fn templates(t: T) -> Vec<(&'static str, Vec<T>)> {
             ("-{}", vec![Span]),
         ],
         OptInt => vec![("optional.of({})", vec![Int])],
+        Cash => vec![
+            ("{} + {}", vec![Cash, Cash]),
+            ("{} - {}", vec![Cash, Cash]),
+            ("{} * {}", vec![Cash, Int]),
+            ("{} * {}", vec![Cash, Double]),
+            ("{} / {}", vec![Cash, Int]),
+            ("-{}", vec![Cash]),
+        ],
     };
     out.push(("{} ? {} : {}", vec![Bool, t, t]));
     out
@@ -506,6 +546,7 @@ fn scalar_expr() -> impl Strategy<Value = Gen> {
         1 => typed(T::Double, 2),
         1 => typed(T::Span, 2),
         1 => typed(T::Str, 2),
+        1 => typed(T::Cash, 2),
     ]
 }
 
