@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 /// Raised whenever the encoding of a [`Program`] changes, as when a [`crate::ir::Func`]
 /// variant goes (postcard numbers variants by position). 2: the string methods moved into the
-/// strings library.
-pub const FORMAT_VERSION: u32 = 2;
+/// strings library. 3: record literals (`ExprKind::Record`).
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"OFFERBND";
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 

@@ -284,6 +284,7 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
             } | ExprKind::Call { .. }
                 | ExprKind::List(_)
                 | ExprKind::Map(_)
+                | ExprKind::Record { .. }
                 | ExprKind::Comprehension(_)
         );
         if !builds || value.is_error() {
@@ -470,6 +471,28 @@ impl<S: Deref<Target = Schema>> Evaluator<S> {
                     }
                 }
                 Value::Map(Arc::new(map))
+            }
+            ExprKind::Record {
+                record,
+                size,
+                fields,
+            } => {
+                let mut values: Vec<Option<Value>> = vec![None; *size as usize];
+                for (slot, v) in fields {
+                    match self.element(v, env, locals) {
+                        Ok(Some(v)) => {
+                            if let Some(place) = values.get_mut(*slot as usize) {
+                                *place = Some(v);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => return e,
+                    }
+                }
+                Value::Record(Arc::new(RecordValue {
+                    ty: *record,
+                    fields: values,
+                }))
             }
             ExprKind::Comprehension(c) => self.comprehension(c, env, locals),
             ExprKind::Aggregate {
@@ -891,6 +914,7 @@ pub fn children(e: &Expr) -> Vec<&Expr> {
             otherwise,
         } => vec![cond, then, otherwise],
         ExprKind::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
+        ExprKind::Record { fields, .. } => fields.iter().map(|(_, v)| v).collect(),
         ExprKind::Comprehension(c) => std::iter::once(&c.range)
             .chain(c.predicate.as_ref())
             .chain(c.transform.as_ref())

@@ -148,6 +148,13 @@ impl Folder<'_, '_> {
                     .map(|(k, v)| (self.fold(k), self.fold(v)))
                     .collect();
             }
+            ExprKind::Record { fields, .. } => {
+                let owned = std::mem::take(fields);
+                *fields = owned
+                    .into_iter()
+                    .map(|(slot, v)| (slot, self.fold(v)))
+                    .collect();
+            }
             ExprKind::Comprehension(c) => {
                 let range = std::mem::replace(
                     &mut c.range,

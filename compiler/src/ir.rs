@@ -219,6 +219,13 @@ pub enum ExprKind {
     },
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
+    /// `Type{field: value, ...}`: a record of `record`'s `size` slots with the given ones set
+    /// (an `OptionalEntry` value sets its slot only when it has a value).
+    Record {
+        record: RecordId,
+        size: u32,
+        fields: Vec<(u32, Expr)>,
+    },
     Comprehension(Box<Comprehension>),
     /// A windowed aggregate over a series of the state plan; `window` `None` is the whole history.
     Aggregate {

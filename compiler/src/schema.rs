@@ -20,6 +20,9 @@ pub enum RecordKind {
     Event,
     /// A record type nested inside a field.
     Nested,
+    /// A record type the host declares for stand-alone expressions (`ExprOptions::records`):
+    /// constructed with `Type{field: value}` and read, never an event.
+    Host,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +71,7 @@ impl Schema {
         self.records
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.kind != RecordKind::Nested)
+            .filter(|(_, r)| matches!(r.kind, RecordKind::Profile | RecordKind::Event))
             .map(|(i, r)| (i as RecordId, r))
     }
 

@@ -387,3 +387,74 @@ fn an_unknown_cel_function_is_marked_at_its_name() {
     let span = diagnostics.first().unwrap().primary.span;
     assert_eq!(&text[span.start as usize..span.end as usize], "foo");
 }
+
+/// A host record type `acme.Plan { name: string, price: double, tag: optional<string> }`.
+fn with_plan() -> ExprOptions {
+    ExprOptions {
+        container: "acme".into(),
+        records: vec![(
+            "acme.Plan".into(),
+            vec![
+                ("name".into(), Ty::String),
+                ("price".into(), Ty::Double),
+                ("tag".into(), Ty::optional(Ty::String)),
+            ],
+        )],
+        ..ExprOptions::default()
+    }
+}
+
+fn plan(expr: &str) -> Result<String, String> {
+    let options = with_plan();
+    let (parsed, diagnostics) = parse_expression("<t>", expr);
+    if let Some(d) = diagnostics.first() {
+        return Err(d.message.clone());
+    }
+    let schema = options.schema();
+    let (ir, diagnostics) = Database::new().check_expression("<t>", &parsed.unwrap(), options);
+    if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+        return Err(d.message.clone());
+    }
+    Ok(Evaluator::new(&schema)
+        .eval(&ir, &Bindings(Vec::new()))
+        .to_string())
+}
+
+#[test]
+fn message_literals_build_host_records() {
+    let ok = [
+        ("Plan{name: 'basic', price: 9.5}.price", "9.5"),
+        // Qualified from the root, with blanks and comments between the parts of the name.
+        (".acme . Plan { name : 'x' }.name", "\"x\""),
+        ("acme.// a comment\nPlan{name: 'x'}.name == 'x'", "true"),
+        ("has(Plan{name: 'x'}.price)", "false"),
+        ("Plan{name: 'x', tag: 'new'}.tag.value()", "\"new\""),
+        ("Plan{?tag: optional.none()}.tag.hasValue()", "false"),
+        ("Plan{?tag: optional.of('a')}.tag.orValue('-')", "\"a\""),
+        ("Plan{name: 'x'} == Plan{name: 'x'}", "true"),
+        ("Plan{name: 'x'} == Plan{name: 'y'}", "false"),
+    ];
+    for (expr, want) in ok {
+        assert_eq!(plan(expr).as_deref(), Ok(want), "{expr}");
+    }
+    assert!(plan("Plan{name: 'x'}.price").unwrap().contains("not set"));
+    let errors = [
+        ("Plan{nam: 'x'}", "`acme.Plan` has no field `nam`"),
+        (
+            "Plan{name: 'x', name: 'y'}",
+            "the field `name` is set twice",
+        ),
+        (
+            "Plan{price: 'x'}",
+            "`acme.Plan.price` is a double, not a string",
+        ),
+        ("Plan{?price: 1.0}", "`?` takes an optional value"),
+        ("Plam{name: 'x'}", "there is no record type `Plam`"),
+        // From the root, the container does not apply.
+        (".Plan{name: 'x'}", "there is no record type `Plan`"),
+    ];
+    for (expr, want) in errors {
+        let got = plan(expr).expect_err(expr);
+        assert!(got.contains(want), "{expr}: {got}");
+    }
+}

@@ -90,8 +90,41 @@ pub struct ExprOptions {
     /// to an error, since the language has no implementation of them.
     pub functions: Vec<DeclaredFunction>,
     /// Leave constant subexpressions to evaluation instead of folding them: what a backend
-    /// (the interpreter against the folder, later the JIT) is compared on.
+    /// (the interpreter against the folder, the JIT) is compared on.
     pub no_fold: bool,
+    /// Record types of the host, which the expression may build (`Type{field: value}`) and
+    /// read; their ids are their places here. Evaluate with [`ExprOptions::schema`].
+    pub records: Vec<(String, Vec<(String, Ty)>)>,
+}
+
+impl ExprOptions {
+    /// The schema a stand-alone expression checked with these options is evaluated with: the
+    /// host's record types.
+    pub fn schema(&self) -> crate::schema::Schema {
+        use crate::schema::{FieldDef, RecordDef, RecordKind};
+        let records = self
+            .records
+            .iter()
+            .map(|(name, fields)| RecordDef {
+                name: name.clone(),
+                kind: RecordKind::Host,
+                fields: fields
+                    .iter()
+                    .map(|(name, ty)| FieldDef {
+                        name: name.clone(),
+                        ty: ty.clone(),
+                        span: Span::default(),
+                    })
+                    .collect(),
+                key: None,
+                span: Span::default(),
+            })
+            .collect();
+        crate::schema::Schema {
+            records,
+            ..crate::schema::Schema::default()
+        }
+    }
 }
 
 /// A function the host declares, with its overloads.
@@ -128,6 +161,7 @@ pub fn check_expression(
     });
     let file_index = modules.len() - 1;
     let mut ctx = Ctx::new(&modules);
+    ctx.schema = options.schema();
     // The bindings go to the scope; the rest is how the checker behaves.
     let mut options = options;
     let bindings = std::mem::take(&mut options.bindings);
@@ -315,6 +349,11 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 node(ExprKind::List(items), Ty::list(elem), span)
             }
             ast::ExprKind::Map(entries) => self.map_literal(entries, span),
+            ast::ExprKind::Message {
+                name,
+                global,
+                fields,
+            } => self.message_literal(name, *global, fields, span),
             ast::ExprKind::Temporal(t) => self.temporal(t, span),
         }
     }
@@ -1055,6 +1094,105 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 index: Box::new(i),
             },
             ty,
+            span,
+        )
+    }
+
+    /// The record type a message literal names, resolved in the container as CEL resolves
+    /// names (`.a.B` from the root only).
+    fn record_type(&self, name: &str, global: bool) -> Option<RecordId> {
+        let find = |qualified: &str| self.ctx.schema.record_by_name(qualified).map(|(id, _)| id);
+        if global {
+            return find(name);
+        }
+        let mut container = self.ctx.mode.container.as_str();
+        while !container.is_empty() {
+            if let Some(id) = find(&format!("{container}.{name}")) {
+                return Some(id);
+            }
+            container = container.rsplit_once('.').map_or("", |(outer, _)| outer);
+        }
+        find(name)
+    }
+
+    /// `Type{field: value, ...}`: each field once, of its declared type (an optional field
+    /// takes its value's type; `?field: opt` takes an optional of it).
+    fn message_literal(
+        &mut self,
+        name: &ast::Ident,
+        global: bool,
+        fields: &[ast::FieldInit],
+        span: Span,
+    ) -> ir::Expr {
+        let Some(def) = self
+            .record_type(&name.name, global)
+            .and_then(|id| Some((id, self.ctx.schema.record(id)?.clone())))
+        else {
+            if self.dynamic() {
+                return self.deferred_error(EvalError::Unbound(name.name.clone()), span);
+            }
+            let d = self.error(
+                Code::UnknownName,
+                name.span,
+                format!("there is no record type `{}`", name.name),
+            );
+            self.report(d);
+            return error_expr(span);
+        };
+        let (id, def) = def;
+        let mut set: Vec<(u32, ir::Expr)> = Vec::with_capacity(fields.len());
+        for f in fields {
+            let Some((slot, field)) = def.field(&f.field.name) else {
+                let d = self.error(
+                    Code::UnknownField,
+                    f.field.span,
+                    format!("`{}` has no field `{}`", def.name, f.field.name),
+                );
+                self.report(d);
+                continue;
+            };
+            if set.iter().any(|(s, _)| *s == slot) {
+                let d = self.error(
+                    Code::Duplicate,
+                    f.field.span,
+                    format!("the field `{}` is set twice", f.field.name),
+                );
+                self.report(d);
+                continue;
+            }
+            let want = match &field.ty {
+                Ty::Optional(inner) => inner.as_ref().clone(),
+                other => other.clone(),
+            };
+            let value = self.check_hinted(&f.value, Some(&want));
+            let value = if f.optional {
+                self.optional_entry(value)
+            } else {
+                value
+            };
+            if !want.accepts(entry_type(&value)) && !self.dynamic() {
+                let d = self.error(
+                    Code::TypeMismatch,
+                    value.span,
+                    format!(
+                        "`{}.{}` is a {}, not a {}",
+                        def.name,
+                        f.field.name,
+                        self.show(&want),
+                        self.show(entry_type(&value))
+                    ),
+                );
+                self.report(d);
+            }
+            set.push((slot, value));
+        }
+        node(
+            ExprKind::Record {
+                record: id,
+                size: def.fields.len() as u32,
+                fields: set,
+            },
+            Ty::Record(id),
             span,
         )
     }

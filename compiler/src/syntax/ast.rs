@@ -219,6 +219,13 @@ pub enum ExprKind {
     },
     List(Vec<Element>),
     Map(Vec<MapEntry>),
+    /// `Type{field: value, ...}`: a record value; `name` as written (dots included), `global`
+    /// with a leading dot.
+    Message {
+        name: Ident,
+        global: bool,
+        fields: Vec<FieldInit>,
+    },
     Temporal(Temporal),
     /// Stands where a diagnostic was already reported (an invalid literal, nesting too deep), so
     /// that later stages skip it without reporting it again.
@@ -238,6 +245,14 @@ pub struct Element {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MapEntry {
     pub key: Expr,
+    pub value: Expr,
+    pub optional: bool,
+}
+
+/// A field of a message literal; `optional` for `?field: opt`, set only when `opt` has a value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldInit {
+    pub field: Ident,
     pub value: Expr,
     pub optional: bool,
 }

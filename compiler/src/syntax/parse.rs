@@ -876,9 +876,56 @@ impl<'f> Builder<'f> {
                 }
                 self.node(ExprKind::Map(entries), span, depth + 1)
             }
+            Rule::message_lit => self.message(pair, span),
             Rule::temporal => self.temporal(pair),
             _ => self.literal(pair),
         }
+    }
+
+    fn message(&mut self, pair: Pair<'_, Rule>, span: Span) -> Built {
+        let mut global = false;
+        let mut names: Vec<Pair<'_, Rule>> = Vec::new();
+        let mut fields = Vec::new();
+        let mut depth = 0;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::leading_dot => global = true,
+                Rule::ident => names.push(part),
+                _ => {
+                    let mut inner = part.into_inner().peekable();
+                    let optional = inner.next_if(|p| p.as_rule() == Rule::opt_mark).is_some();
+                    let (Some(field), Some(value)) = (inner.next(), inner.next()) else {
+                        continue;
+                    };
+                    let field = self.ident(field);
+                    let value = self.expr(value);
+                    depth = depth.max(value.depth);
+                    fields.push(FieldInit {
+                        field,
+                        value: value.expr,
+                        optional,
+                    });
+                }
+            }
+        }
+        let (Some(first), Some(last)) = (names.first(), names.last()) else {
+            return self.invalid(span);
+        };
+        // The name without the blanks and comments CEL allows between its parts.
+        let text: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        let name = Ident {
+            name: text.join("."),
+            span: self.span(first).to(self.span(last)),
+        };
+        self.node(
+            ExprKind::Message {
+                name,
+                global,
+                fields,
+            },
+            span,
+            depth + 1,
+        )
     }
 
     fn temporal(&mut self, pair: Pair<'_, Rule>) -> Built {
@@ -1194,6 +1241,7 @@ fn describe(rule: Rule) -> Option<String> {
         | Rule::paren
         | Rule::list_lit
         | Rule::map_lit
+        | Rule::message_lit
         | Rule::call
         | Rule::global_ident
         | Rule::temporal
