@@ -1151,6 +1151,7 @@ fn node_name(kind: &ExprKind) -> &'static str {
     match kind {
         ExprKind::List(_) => "list literals",
         ExprKind::Map(_) => "map literals",
+        ExprKind::Record { .. } => "record literals",
         ExprKind::Comprehension(_) => "comprehensions",
         ExprKind::OptionalEntry(_) => "optional entries",
         ExprKind::Var(_) => "variables of this kind",
