@@ -1,8 +1,9 @@
 //! The one unsafe corner of the JIT: calling compiled code, and the host functions that
 //! compiled code calls. Everything here trusts one contract, which the code generator keeps:
-//! a slot whose status is 0 and whose kind is a string holds a pointer and a length of valid
-//! UTF-8 that lives for the call (borrowed from an input value the host holds, or from the
-//! compiled expression's own constants).
+//! a string's words are a pointer and a length of valid UTF-8 that lives for the call
+//! (borrowed from an input value the host holds, or from the compiled expression's own
+//! constants), or (0, 0) where it has no value: the words of `NOT_A_VALUE` and of an empty
+//! optional, which every other string word is copied from.
 #![allow(unsafe_code)]
 
 use crate::layout::{Kind, NOT_A_VALUE, Repr, Slot};
@@ -73,6 +74,10 @@ pub(crate) fn run_matcher(entry: &EntryPoint, inputs: &[Slot], out: &mut [u8]) {
 /// # Safety
 /// `ptr` and `len` must come from a `&str` that is still alive.
 unsafe fn borrowed<'a>(ptr: u64, len: u64) -> &'a str {
+    // The words of a string with no value are (0, 0), and a slice may not start at null.
+    if len == 0 {
+        return "";
+    }
     // SAFETY: the caller's contract; a `&str` is valid UTF-8.
     unsafe {
         let bytes = std::slice::from_raw_parts(ptr as *const u8, len as usize);
