@@ -22,11 +22,13 @@ pub struct Site {
     pub result: Repr,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum SiteOp {
     Unary(UnaryOp),
     Binary(BinaryOp),
     Call(Func),
+    /// `x in list` over a constant list too long to compare element by element in line.
+    InConstant(Value),
 }
 
 /// The compiled entry point: inputs in, one result slot out.
@@ -127,11 +129,12 @@ pub(crate) extern "C" fn site_call(site: *const Site, args: *const Slot, out: *m
             }
         }
         let first = values.first().unwrap_or(&Value::Null);
-        let v = match site.op {
+        let v = match &site.op {
             SiteOp::Unary(UnaryOp::Not) => ops::not(first),
             SiteOp::Unary(UnaryOp::Neg) => ops::neg(first),
-            SiteOp::Binary(op) => eval::binary(op, first, values.get(1).unwrap_or(&Value::Null)),
-            SiteOp::Call(func) => eval::call(func, &values),
+            SiteOp::Binary(op) => eval::binary(*op, first, values.get(1).unwrap_or(&Value::Null)),
+            SiteOp::Call(func) => eval::call(*func, &values),
+            SiteOp::InConstant(list) => ops::contains_elem(list, first),
         };
         // A string result would borrow from a value dropped here; the code generator sends no
         // call with one.

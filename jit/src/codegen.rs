@@ -26,6 +26,7 @@ use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 use offer_compiler::eval;
 use offer_compiler::ir::{BinaryOp, Expr, ExprKind, Func, UnaryOp, Var};
+use offer_compiler::types::Ty;
 use offer_compiler::value::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -185,6 +186,15 @@ const FLAGS: MemFlagsData = MemFlagsData::trusted();
 /// Constant strings up to this long are compared in line rather than by a helper call.
 const INLINE_STRING_BYTES: u64 = 16;
 
+/// `x in [...]` over a constant list of up to this many elements compares in line; a longer
+/// list is searched by the reference evaluator (a 4,000-string list compared in line took
+/// Cranelift 1.5 s and 160 MB).
+const INLINE_LIST_ELEMENTS: usize = 16;
+
+/// The most instructions one function may have: past it, Cranelift's time and memory grow
+/// faster than the function, and the interpreter runs the expression instead.
+const MAX_INSTRUCTIONS: usize = 10_000;
+
 impl<'a, 'b> Gen<'a, 'b> {
     /// Compiles `e` into the function `b` builds: `fn(inputs: *const Slot, out: *mut Slot)`,
     /// with the result's representation.
@@ -195,11 +205,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         e: &Expr,
     ) -> Result<(Owned, Repr), Unsupported> {
         let result =
-            Repr::of(&e.ty).ok_or_else(|| Unsupported(format!("a result of type {}", e.ty)))?;
+            Repr::of(&e.ty).ok_or_else(|| Unsupported(format!("gives {}", describe(&e.ty))))?;
         let (mut g, out_ptr) = Gen::start(b, module, helpers, &[e])?;
         let out = g.expr(e)?;
         if out.repr != result {
-            return unsupported("a result of another representation than its type");
+            return unsupported("gives a value of another kind than its type");
         }
         g.store(out, out_ptr, 0);
         g.owned.bounds.push(g.bound);
@@ -226,7 +236,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             g.bound = Bound::default();
             let out = g.expr(c)?;
             if out.repr != Repr::plain(Kind::Bool) {
-                return unsupported("a condition that is not a bool");
+                return unsupported("has a condition that is not a bool");
             }
             let no_value = g.b.ins().iconst(types::I8, 2);
             let byte = g.b.ins().select(out.err, no_value, out.lo);
@@ -254,8 +264,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         let mut longest_constant = 0;
         for e in exprs {
             eval::visit(e, &mut |node| {
-                if let ExprKind::Const(v @ Value::String(_)) = &node.kind {
-                    longest_constant = longest_constant.max(eval::cost(v, u64::MAX));
+                if let ExprKind::Const(v) = &node.kind {
+                    longest_constant = longest_constant.max(longest_string(v));
                 }
             });
         }
@@ -282,14 +292,17 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     fn expr(&mut self, e: &Expr) -> Result<Out, Unsupported> {
+        if self.b.func.dfg.num_insts() > MAX_INSTRUCTIONS {
+            return unsupported("is too large for native code");
+        }
         let Some(repr) = Repr::of(&e.ty) else {
-            return unsupported(format!("a value of type {}", e.ty));
+            return unsupported(format!("uses {}", describe(&e.ty)));
         };
         match &e.kind {
             ExprKind::Const(v) => self.constant(v, repr),
             ExprKind::Var(Var::Local(i)) => match self.locals.get(i) {
                 Some(out) => Ok(*out),
-                None => unsupported("a comprehension variable"),
+                None => unsupported("uses a comprehension's variable"),
             },
             _ if is_input(e) => Ok(self.input(e, repr)),
             ExprKind::Unary { op, arg } => self.unary(*op, arg, repr),
@@ -337,10 +350,10 @@ impl<'a, 'b> Gen<'a, 'b> {
             ExprKind::Matches { arg, pattern } => {
                 let s = self.expr(arg)?;
                 if s.repr != Repr::plain(Kind::String) {
-                    return unsupported("`matches` on a value that is not a string");
+                    return unsupported("calls `matches` on a value that is not a string");
                 }
                 let Ok(re) = offer_compiler::value::ops::compile_regex(pattern) else {
-                    return unsupported("a pattern that does not compile");
+                    return unsupported("has a pattern that does not compile");
                 };
                 self.read(s);
                 let re = Box::new(re);
@@ -683,7 +696,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let lo = self.b.ins().icmp(cc, x, y);
                 Ok(self.plain(err, lo, Kind::Bool))
             }
-            (Kind::String, BinaryOp::Add) => unsupported("string concatenation"),
+            (Kind::String, BinaryOp::Add) => unsupported("concatenates strings"),
             _ => self.site(SiteOp::Binary(op), &[a, b], repr),
         }
     }
@@ -735,7 +748,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn membership(&mut self, lhs: &Expr, rhs: &Expr) -> Result<Out, Unsupported> {
         let x = self.expr(lhs)?;
         if x.repr.optional {
-            return unsupported("`in` of an optional");
+            return unsupported("asks `in` of an optional");
         }
         self.read(x);
         let mut err = x.err;
@@ -747,7 +760,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 for item in items {
                     let y = self.expr(item)?;
                     if y.repr != x.repr {
-                        return unsupported("`in` over elements of another kind");
+                        return unsupported("asks `in` over elements of another kind");
                     }
                     self.read(y);
                     self.read(y);
@@ -756,18 +769,26 @@ impl<'a, 'b> Gen<'a, 'b> {
                     found = self.or(found, equal);
                 }
             }
+            ExprKind::Const(list @ Value::List(items)) if items.len() > INLINE_LIST_ELEMENTS => {
+                self.charge(eval::cost(list, u64::MAX));
+                return self.site(
+                    SiteOp::InConstant(list.clone()),
+                    &[x],
+                    Repr::plain(Kind::Bool),
+                );
+            }
             ExprKind::Const(list @ Value::List(items)) => {
                 self.charge(eval::cost(list, u64::MAX));
                 for item in items.iter() {
                     let y = self.constant(item, x.repr)?;
                     if y.constant.is_none() {
-                        return unsupported("`in` over elements of another kind");
+                        return unsupported("asks `in` over elements of another kind");
                     }
                     let equal = self.equal(x, y)?;
                     found = self.or(found, equal);
                 }
             }
-            _ => return unsupported("`in` on anything but a list literal"),
+            _ => return unsupported("asks `in` of a list or map that is not written out"),
         }
         Ok(self.plain(err, found, Kind::Bool))
     }
@@ -775,7 +796,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// `x == y` for two values of one plain kind (CEL's equality within a kind).
     fn equal(&mut self, x: Out, y: Out) -> Result<ir::Value, Unsupported> {
         Ok(match x.repr.kind {
-            Kind::Money => return unsupported("`in` over money"),
+            Kind::Money => return unsupported("asks `in` over money"),
             Kind::Double => self.b.ins().fcmp(FloatCC::Equal, x.lo, y.lo),
             Kind::String => {
                 let (xl, yl) = (self.hi(x)?, self.hi(y)?);
@@ -882,7 +903,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
             let v = self.expr(operand)?;
             if v.repr != Repr::plain(Kind::Bool) {
-                return unsupported("`&&`/`||` over values that are not bools");
+                return unsupported("joins values that are not bools with `&&` or `||`");
             }
             let hits = if absorbing {
                 v.lo
@@ -913,7 +934,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     ) -> Result<Out, Unsupported> {
         let c = self.expr(cond)?;
         if c.repr != Repr::plain(Kind::Bool) {
-            return unsupported("a condition that is not a bool");
+            return unsupported("has a condition that is not a bool");
         }
         let (then_block, else_block) = (self.b.create_block(), self.b.create_block());
         let done = self.merge_block(repr);
@@ -923,7 +944,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.b.switch_to_block(block);
             let mut v = self.expr(branch)?;
             if v.repr != repr {
-                return unsupported("branches of other representations than their result");
+                return unsupported("has branches of other kinds than their result");
             }
             v.err = self.or(v.err, c.err);
             let args = Self::block_args(&v);
@@ -1013,9 +1034,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 Ok(self.plain(err, r, Kind::Bool))
             }
             (Func::MatchesDynamic, _) => {
-                unsupported("`matches` with a pattern computed at run time")
+                unsupported("calls `matches` with a pattern computed at run time")
             }
-            _ if repr.kind == Kind::String => unsupported("a function that builds a string"),
+            _ if repr.kind == Kind::String => unsupported("calls a function that builds a string"),
             _ => self.site(SiteOp::Call(func), &values, repr),
         }
     }
@@ -1045,7 +1066,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// slots on the stack, and the result read back from one.
     fn site(&mut self, op: SiteOp, args: &[Out], repr: Repr) -> Result<Out, Unsupported> {
         if repr.kind == Kind::String {
-            return unsupported("an operation that builds a string");
+            return unsupported("builds a string");
         }
         let site = Box::new(Site {
             op,
@@ -1069,6 +1090,25 @@ impl<'a, 'b> Gen<'a, 'b> {
         let r = self.func_ref(self.helpers.site);
         self.b.ins().call(r, &[site_ptr, base, out_ptr]);
         Ok(self.load(base, out_offset, repr))
+    }
+}
+
+/// The budget cost of the longest string in a constant, wherever it sits (an optional's value,
+/// a list's element): what reading a string taken out of it may cost.
+fn longest_string(v: &Value) -> u64 {
+    match v {
+        Value::String(_) => eval::cost(v, u64::MAX),
+        Value::Optional(Some(inner)) => longest_string(inner),
+        Value::List(items) => items.iter().map(longest_string).max().unwrap_or(0),
+        Value::Map(m) => m.entries.values().map(longest_string).max().unwrap_or(0),
+        Value::Record(r) => r
+            .fields
+            .iter()
+            .flatten()
+            .map(longest_string)
+            .max()
+            .unwrap_or(0),
+        _ => 0,
     }
 }
 
@@ -1162,18 +1202,36 @@ fn same_input(a: &Expr, b: &Expr) -> bool {
 
 fn node_name(kind: &ExprKind) -> &'static str {
     match kind {
-        ExprKind::List(_) => "list literals",
-        ExprKind::Map(_) => "map literals",
-        ExprKind::Record { .. } => "record literals",
-        ExprKind::Comprehension(_) => "comprehensions",
-        ExprKind::OptionalEntry(_) => "optional entries",
-        ExprKind::Var(_) => "variables of this kind",
+        ExprKind::List(_) => "builds a list",
+        ExprKind::Map(_) => "builds a map",
+        ExprKind::Record { .. } => "builds a record",
+        ExprKind::Comprehension(_) => "uses a comprehension",
+        ExprKind::OptionalEntry(_) => "uses an optional entry",
+        ExprKind::Var(_) => "reads a variable of a kind native code does not hold",
         ExprKind::Field { .. } | ExprKind::SelectKey { .. } | ExprKind::OptionalSelect { .. } => {
-            "selections of computed values"
+            "selects a field of a computed value"
         }
-        ExprKind::HasField { .. } | ExprKind::HasKey { .. } => "`has()` of computed values",
-        ExprKind::Index { .. } | ExprKind::OptionalIndex { .. } => "indexing of computed values",
-        _ => "expressions of this kind",
+        ExprKind::HasField { .. } | ExprKind::HasKey { .. } => "asks `has()` of a computed value",
+        ExprKind::Index { .. } | ExprKind::OptionalIndex { .. } => "indexes a computed value",
+        _ => "uses an expression native code does not compile",
+    }
+}
+
+/// A type in words, for saying what native code does not hold: `lists`, `optionals of maps`.
+pub fn describe(ty: &Ty) -> String {
+    match ty {
+        Ty::List(_) => "lists".into(),
+        Ty::Map(_, _) => "maps".into(),
+        Ty::Record(_) => "records".into(),
+        Ty::Bytes => "bytes".into(),
+        Ty::Dyn | Ty::Free | Ty::Param(_) | Ty::Error => "values of type `dyn`".into(),
+        Ty::Optional(inner) => format!("optionals of {}", describe(inner)),
+        Ty::Type => "type values".into(),
+        Ty::Null => "`null`".into(),
+        Ty::Timezone => "time zones".into(),
+        Ty::Ip | Ty::Cidr => "IP addresses and prefixes".into(),
+        Ty::Abstract(_) => "host types".into(),
+        other => format!("values of type {other}"),
     }
 }
 

@@ -48,10 +48,32 @@ enum Shape {
     Matcher(Vec<(FuncId, usize)>),
 }
 
-/// The most conditions one function of a matcher holds. Cranelift's time grows faster than
-/// the size of a function, so a matcher of thousands of rules is compiled in parts (5,000 rules
-/// took 1.5 s in one function and 0.4 s in parts of 64); the parts share the inputs.
+/// The most conditions, and instructions, one function of a matcher holds. Cranelift's time
+/// grows faster than the size of a function, so a matcher of thousands of rules is compiled in
+/// parts (5,000 rules took 1.5 s in one function and 0.4 s in parts of 64); the parts share the
+/// inputs.
 const MATCHER_PART: usize = 64;
+const MATCHER_PART_INSTRUCTIONS: usize = 8_000;
+
+/// The conditions in parts of at most `MATCHER_PART` conditions and, where conditions are
+/// small enough, `MATCHER_PART_INSTRUCTIONS` instructions; in order.
+fn matcher_parts<'e>(included: &[(&'e Expr, usize)]) -> Vec<Vec<&'e Expr>> {
+    let mut parts: Vec<Vec<&Expr>> = Vec::new();
+    let mut size = 0;
+    for &(c, n) in included {
+        match parts.last_mut() {
+            Some(part) if part.len() < MATCHER_PART && size + n <= MATCHER_PART_INSTRUCTIONS => {
+                part.push(c);
+                size += n;
+            }
+            _ => {
+                parts.push(vec![c]);
+                size = n;
+            }
+        }
+    }
+    parts
+}
 
 /// Compiles expressions into one module of native code.
 pub struct Jit {
@@ -158,26 +180,24 @@ impl Jit {
     pub fn compile_matcher(&mut self, conditions: &[Option<&Expr>]) -> Result<usize, Unsupported> {
         let mut left_out = Vec::new();
         let mut members = Vec::with_capacity(conditions.len());
+        // The conditions that compile, with their size in instructions.
+        let mut included: Vec<(&Expr, usize)> = Vec::new();
         for (i, c) in conditions.iter().enumerate() {
-            let compiles = c.map(|c| self.compiles(c));
-            if let Some(Err(why)) = &compiles {
-                left_out.push((i, why.clone()));
+            let compiled = c.map(|c| (c, self.compiles(c)));
+            members.push(matches!(compiled, Some((_, Ok(_)))));
+            match compiled {
+                Some((c, Ok(size))) => included.push((c, size)),
+                Some((_, Err(why))) => left_out.push((i, why)),
+                None => {}
             }
-            members.push(matches!(compiles, Some(Ok(()))));
         }
-        let included: Vec<&Expr> = conditions
-            .iter()
-            .zip(&members)
-            .filter(|(_, m)| **m)
-            .filter_map(|(c, _)| *c)
-            .collect();
         let index = self.count(|s| matches!(s, Shape::Matcher(_)));
         let mut owned = Owned::default();
         let mut parts = Vec::new();
-        for (n, part) in included.chunks(MATCHER_PART).enumerate() {
+        for (n, part) in matcher_parts(&included).into_iter().enumerate() {
             let id = self.begin(&format!("matcher{index}_{n}"))?;
             let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
-            owned = Gen::matcher(b, &mut self.module, self.helpers, part, owned)?;
+            owned = Gen::matcher(b, &mut self.module, self.helpers, &part, owned)?;
             self.define(id)?;
             parts.push((id, part.len()));
         }
@@ -187,17 +207,22 @@ impl Jit {
         Ok(index)
     }
 
-    /// Whether `e` compiles to a bool, tried on a function that is built and thrown away.
-    fn compiles(&mut self, e: &Expr) -> Result<(), Unsupported> {
+    /// Whether `e` compiles to a bool, tried on a function that is built and thrown away; how
+    /// many instructions it takes.
+    fn compiles(&mut self, e: &Expr) -> Result<usize, Unsupported> {
         if Repr::of(&e.ty) != Some(Repr::plain(Kind::Bool)) {
-            return Err(Unsupported(format!("a condition of type {}", e.ty)));
+            return Err(Unsupported(format!(
+                "has a condition that gives {}",
+                codegen::describe(&e.ty)
+            )));
         }
         let mut func = cranelift_codegen::ir::Function::new();
         func.signature = self.module.make_signature();
         func.signature.params = codegen::words_param(2);
         let mut context = FunctionBuilderContext::new();
         let b = FunctionBuilder::new(&mut func, &mut context);
-        Gen::function(b, &mut self.module, self.helpers, e).map(|_| ())
+        Gen::function(b, &mut self.module, self.helpers, e)?;
+        Ok(func.dfg.num_insts())
     }
 
     fn count(&self, shape: impl Fn(&Shape) -> bool) -> usize {
@@ -290,22 +315,22 @@ impl NativeExpr {
         evaluator: &Evaluator<S>,
         env: &dyn Env,
     ) -> Option<Value> {
-        let mut out = NOT_A_VALUE;
-        let within = with_inputs(&self.owned, evaluator, env, |slots, longest_string| {
+        with_inputs(&self.owned, evaluator, env, |slots, longest_string| {
             let within = self
                 .owned
                 .bounds
                 .first()
                 .is_some_and(|b| b.within(longest_string));
-            if within {
-                out = abi::run(&self.entry, slots);
+            if !within {
+                return None;
             }
-            within
-        });
-        if !within || out.status != 0 {
-            return None;
-        }
-        abi::result_value(&out, self.result)
+            let out = abi::run(&self.entry, slots);
+            if out.status != 0 {
+                return None;
+            }
+            // Read while the inputs are alive: a string result may be one of them.
+            abi::result_value(&out, self.result)
+        })
     }
 
     /// How many values the host loads before each call.
@@ -397,7 +422,8 @@ thread_local! {
 }
 
 /// Loads the inputs of `owned` and calls `f` with their slots and the budget cost of the
-/// longest string among them.
+/// longest string among them. The values the slots borrow live until `f` returns, and no
+/// longer: whatever `f` gives back must own its strings.
 fn with_inputs<S: Deref<Target = Schema>, R>(
     owned: &Owned,
     evaluator: &Evaluator<S>,

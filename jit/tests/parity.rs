@@ -27,6 +27,33 @@ fn check(text: &str, vars: &[(&str, Value)]) -> Expr {
     check_with(text, vars, true)
 }
 
+/// Checks `text` unfolded with the variables of `vars` typed as `types` says.
+fn check_typed(text: &str, vars: &[(&str, Value)], types: &[(&str, Ty)]) -> Expr {
+    let (parsed, diagnostics) = parse_expression("<jit>", text);
+    assert!(diagnostics.is_empty(), "`{text}`: {diagnostics:?}");
+    let bindings = vars
+        .iter()
+        .map(|(name, v)| {
+            let ty = types
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(|| type_of(v), |(_, t)| t.clone());
+            (name.to_string(), ty)
+        })
+        .collect();
+    let options = ExprOptions {
+        bindings,
+        no_fold: true,
+        ..ExprOptions::default()
+    };
+    let (ir, diagnostics) = Database::new().check_expression("<jit>", &parsed.unwrap(), options);
+    assert!(
+        !diagnostics.iter().any(|d| d.is_error()),
+        "`{text}`: {diagnostics:?}"
+    );
+    ir
+}
+
 fn check_with(text: &str, vars: &[(&str, Value)], no_fold: bool) -> Expr {
     let (parsed, diagnostics) = parse_expression("<jit>", text);
     assert!(diagnostics.is_empty(), "`{text}`: {diagnostics:?}");
@@ -250,6 +277,123 @@ fn money_goes_through_the_reference_operators() {
     assert_eq!(agree("m > 5.00 USD || true", &m), Value::Bool(true));
     assert_eq!(agree("true ? m : 1.00 EUR", &m), m[0].1);
     assert_eq!(agree("-m < 0.00 EUR", &m), Value::Bool(true));
+}
+
+#[test]
+fn strings_read_out_of_constants_count_against_the_budget() {
+    // 60 reads of a 160,000-byte string taken out of a constant optional: 600,000 steps of
+    // reading each side, past the budget, which native code must not pretend to keep.
+    let long = "a".repeat(160_000);
+    let term = "o.value() != s";
+    let text = format!(
+        "cel.bind(o, optional.of('{long}'), {})",
+        vec![term; 60].join(" && ")
+    );
+    let vars = [("s", Value::string("/x"))];
+    let ir = check_with(&text, &vars, false);
+    let (native, reference) = both_of(ir, &text, &vars);
+    assert!(reference.is_error(), "{reference}");
+    assert_eq!(native, None);
+}
+
+#[test]
+fn strings_without_values_are_never_read() {
+    let none = [("o", Value::Optional(None))];
+    let some = [(
+        "o",
+        Value::Optional(Some(std::sync::Arc::new(Value::string("abc")))),
+    )];
+    for text in [
+        "o.value().size() > 1",
+        "o.value().contains('b')",
+        "o.value().startsWith('')",
+        "o.value().matches('b')",
+        "o.value() < 'b' || false",
+        "o.value() == 'abc'",
+        "o.value() == 'a long string, past sixteen bytes'",
+    ] {
+        // The checker would type `o` by its value (an empty optional is `optional<dyn>`), so
+        // both are checked as `optional<string>`.
+        for vars in [&none[..], &some[..]] {
+            let ir = check_typed(text, vars, &[("o", Ty::optional(Ty::String))]);
+            let (native, reference) = both_of(ir, text, vars);
+            match (&native, &reference) {
+                (None, Value::Error(_)) => {}
+                (Some(v), r) if same(v, r) => {}
+                _ => panic!("`{text}` with {vars:?}: native {native:?}, interpreter {reference}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn long_constant_lists_are_searched_not_unrolled() {
+    let names: Vec<String> = (0..5_000).map(|i| format!("'s{i:07}'")).collect();
+    let text = format!("s in [{}]", names.join(", "));
+    for (s, want) in [("s0004999", true), ("s0005000", false)] {
+        let vars = [("s", Value::string(s))];
+        let ir = check_with(&text, &vars, false);
+        let mut jit = Jit::new().unwrap();
+        jit.compile(&ir).unwrap();
+        let native = jit.finish().unwrap().exprs.pop().unwrap();
+        assert_eq!(native.host_calls(), 1, "one search, not 5,000 comparisons");
+        let schema = Schema::default();
+        let env = Bindings(vec![Value::string(s)]);
+        assert_eq!(
+            native.run(&Evaluator::new(&schema), &env),
+            Some(Value::Bool(want))
+        );
+    }
+}
+
+/// An environment whose variables are built afresh at each read, as a host's may be.
+struct Fresh;
+
+impl offer_compiler::eval::Env for Fresh {
+    fn event(&self) -> Value {
+        Value::Null
+    }
+    fn profile(&self) -> Value {
+        Value::Null
+    }
+    fn now(&self) -> Option<offer_compiler::value::Nanos> {
+        None
+    }
+    fn binding(&self, index: u32) -> Value {
+        match index {
+            0 => Value::Bool(true),
+            _ => Value::string("x".repeat(1 << 20)),
+        }
+    }
+    fn latest(&self, _: offer_compiler::types::RecordId) -> Value {
+        Value::Null
+    }
+    fn previous(
+        &self,
+        _: offer_compiler::types::RecordId,
+    ) -> Option<(offer_compiler::value::Nanos, Value)> {
+        None
+    }
+    fn aggregate(
+        &self,
+        _: offer_compiler::ir::AggregateFn,
+        _: offer_compiler::ir::SeriesId,
+        _: Option<offer_compiler::value::Nanos>,
+    ) -> Value {
+        Value::Null
+    }
+}
+
+#[test]
+fn a_string_result_outlives_the_inputs_it_came_from() {
+    let vars = [("b", Value::Bool(true)), ("s", Value::string(""))];
+    let ir = check("b ? s : 'other'", &vars);
+    let mut jit = Jit::new().unwrap();
+    jit.compile(&ir).unwrap();
+    let native = jit.finish().unwrap().exprs.pop().unwrap();
+    let schema = Schema::default();
+    let got = native.run(&Evaluator::new(&schema), &Fresh);
+    assert_eq!(got, Some(Value::string("x".repeat(1 << 20))));
 }
 
 #[test]

@@ -65,11 +65,12 @@ impl ProgramCode {
             .chain(program.offers.iter().map(|o| o.deliverable.as_ref()))
             .chain(program.offers.iter().map(|o| Some(&o.value)))
             .chain(program.state.series.iter().map(|s| s.filter.as_ref()))
+            .map(computed)
             .collect();
         let conditions = program
             .rules
             .iter()
-            .filter(|r| r.condition.is_some())
+            .filter(|r| computed(r.condition.as_ref()).is_some())
             .count();
         let mut code = ProgramCode {
             expressions: places.iter().flatten().count() + conditions,
@@ -137,14 +138,25 @@ fn compile(program: &Program, places: &[Option<&Expr>]) -> Result<Natives, Strin
         .map(|(event, rules)| {
             let conditions: Vec<Option<&Expr>> = rules
                 .iter()
-                .map(|&r| program.rule(r).and_then(|r| r.condition.as_ref()))
+                .map(|&r| computed(program.rule(r).and_then(|r| r.condition.as_ref())))
                 .collect();
             if !conditions.iter().any(Option::is_some) {
                 return None;
             }
-            let at = jit.compile_matcher(&conditions).ok()?;
-            matcher_events.push(event);
-            Some(at)
+            match jit.compile_matcher(&conditions) {
+                Ok(at) => {
+                    matcher_events.push(event);
+                    Some(at)
+                }
+                Err(why) => {
+                    let name = program
+                        .schema
+                        .record(event as u32)
+                        .map_or("?", |r| r.name.as_str());
+                    interpreted.push((format!("the rules `{name}` triggers"), why.0));
+                    None
+                }
+            }
         })
         .collect();
     let compiled = jit.finish().map_err(|e| e.to_string())?;
@@ -175,6 +187,12 @@ fn compile(program: &Program, places: &[Option<&Expr>]) -> Result<Natives, Strin
             .collect(),
         interpreted,
     ))
+}
+
+/// An expression that computes something: a constant (an offer's default `value`, a condition
+/// folded away) is only read, by either tier.
+fn computed(e: Option<&Expr>) -> Option<&Expr> {
+    e.filter(|e| e.as_const().is_none())
 }
 
 /// The compiled thing at `at`, moved out.
