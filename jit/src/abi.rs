@@ -48,13 +48,14 @@ unsafe impl Sync for EntryPoint {}
 ///
 /// `entry` must be a finalized function of a live module, generated for `inputs.len()` inputs;
 /// `crate::native::NativeExpr` holds the module for as long as it holds the pointer.
-pub(crate) fn run(entry: &EntryPoint, inputs: &[Slot]) -> Slot {
-    let mut out = NOT_A_VALUE;
+///
+/// The result is written to `out`, to be read there field by field: compiled code stores it a
+/// word at a time, and copying the whole slot right after would wait on those stores.
+pub(crate) fn run(entry: &EntryPoint, inputs: &[Slot], out: &mut Slot) {
     // SAFETY: `entry` was produced by the code generator with the signature `Entry` (two
     // pointer parameters, no result), and reads no further than the inputs it was compiled for.
     let function = unsafe { std::mem::transmute::<*const u8, Entry>(entry.0) };
-    function(inputs.as_ptr(), &mut out);
-    out
+    function(inputs.as_ptr(), out);
 }
 
 /// The matcher's entry point: inputs in, a byte per condition out.

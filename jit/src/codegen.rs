@@ -45,6 +45,31 @@ fn unsupported<T>(what: impl Into<String>) -> Result<T, Unsupported> {
 pub struct Input {
     pub expr: Expr,
     pub repr: Repr,
+    pub source: Source,
+}
+
+/// Where an input's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A field of the event, by slot: read in place from the record the environment lends.
+    Event(u32),
+    /// A field of the profile, likewise.
+    Profile(u32),
+    /// Anything else: the interpreter evaluates it.
+    Interpreted,
+}
+
+impl Source {
+    fn of(e: &Expr) -> Source {
+        match &e.kind {
+            ExprKind::Field { base, slot } => match base.kind {
+                ExprKind::Var(Var::Event) => Source::Event(*slot),
+                ExprKind::Var(Var::Profile) => Source::Profile(*slot),
+                _ => Source::Interpreted,
+            },
+            _ => Source::Interpreted,
+        }
+    }
 }
 
 /// An upper bound on the budget steps the interpreter would spend on the expression: `fixed`,
@@ -517,6 +542,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.owned.inputs.push(Input {
                     expr: e.clone(),
                     repr,
+                    source: Source::of(e),
                 });
                 self.owned.inputs.len() - 1
             }

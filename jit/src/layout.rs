@@ -107,6 +107,7 @@ pub const NOT_A_VALUE: Slot = Slot {
 impl Slot {
     /// `v` in representation `repr`, or [`NOT_A_VALUE`] when it is an error or of another kind.
     /// A string's slot borrows its bytes: `v` must outlive every use of the slot.
+    #[inline]
     pub fn load(v: &Value, repr: Repr) -> Slot {
         if repr.optional {
             return match v {
@@ -124,6 +125,7 @@ impl Slot {
     }
 
     /// A present value of `kind` (the `present` word set, for optionals that hold it).
+    #[inline]
     pub fn load_present(v: &Value, kind: Kind) -> Slot {
         let scalar = |lo: u64| Slot {
             status: 0,

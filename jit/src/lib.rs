@@ -16,7 +16,7 @@ pub use codegen::Unsupported;
 pub use layout::{Kind, Repr};
 
 use abi::{Code, EntryPoint};
-use codegen::{Gen, Helpers, Owned};
+use codegen::{Gen, Helpers, Owned, Source};
 use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -24,7 +24,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
 use layout::{NOT_A_VALUE, Slot};
 use offer_compiler::eval::{Env, Evaluator};
-use offer_compiler::ir::{Expr, ExprKind, Var};
+use offer_compiler::ir::Expr;
 use offer_compiler::schema::Schema;
 use offer_compiler::value::{RecordValue, Value};
 use std::ops::Deref;
@@ -324,7 +324,8 @@ impl NativeExpr {
             if !within {
                 return None;
             }
-            let out = abi::run(&self.entry, slots);
+            let mut out = NOT_A_VALUE;
+            abi::run(&self.entry, slots, &mut out);
             if out.status != 0 {
                 return None;
             }
@@ -416,14 +417,14 @@ impl Matcher {
     }
 }
 
-thread_local! {
-    /// Input slots, reused from call to call.
-    static SLOTS: std::cell::RefCell<Vec<Slot>> = const { std::cell::RefCell::new(Vec::new()) };
-}
+/// Inputs kept on the stack up to this many (most expressions read a few fields); more go to
+/// the heap.
+const STACK_INPUTS: usize = 8;
 
 /// Loads the inputs of `owned` and calls `f` with their slots and the budget cost of the
 /// longest string among them. The values the slots borrow live until `f` returns, and no
 /// longer: whatever `f` gives back must own its strings.
+#[inline]
 fn with_inputs<S: Deref<Target = Schema>, R>(
     owned: &Owned,
     evaluator: &Evaluator<S>,
@@ -432,18 +433,18 @@ fn with_inputs<S: Deref<Target = Schema>, R>(
 ) -> R {
     // Inputs the interpreter evaluated, kept alive while native code borrows their strings.
     let mut held: Vec<Value> = Vec::new();
-    SLOTS.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut slots) => {
-            let longest_string = load(owned, evaluator, env, &mut slots, &mut held);
-            f(&slots, longest_string)
+    let n = owned.inputs.len();
+    let mut on_stack = [NOT_A_VALUE; STACK_INPUTS];
+    let mut on_heap = Vec::new();
+    let slots: &mut [Slot] = match on_stack.get_mut(..n) {
+        Some(slots) => slots,
+        None => {
+            on_heap.resize(n, NOT_A_VALUE);
+            &mut on_heap
         }
-        // Only if native code were entered again from an input (it is not): fresh slots.
-        Err(_) => {
-            let mut slots = Vec::new();
-            let longest_string = load(owned, evaluator, env, &mut slots, &mut held);
-            f(&slots, longest_string)
-        }
-    })
+    };
+    let longest_string = load(owned, evaluator, env, slots, &mut held);
+    f(slots, longest_string)
 }
 
 /// Fills `slots` with the inputs' values; returns the budget cost of the longest string.
@@ -451,37 +452,33 @@ fn load<S: Deref<Target = Schema>>(
     owned: &Owned,
     evaluator: &Evaluator<S>,
     env: &dyn Env,
-    slots: &mut Vec<Slot>,
+    slots: &mut [Slot],
     held: &mut Vec<Value>,
 ) -> u64 {
     let mut longest_string = 0u64;
-    slots.clear();
     // The records fields are read from, asked of the environment once per call.
     let (mut event, mut profile) = (None, None);
-    for input in &owned.inputs {
-        let record = match &input.expr.kind {
-            ExprKind::Field { base, .. } => match base.kind {
-                ExprKind::Var(Var::Event) => *event.get_or_insert_with(|| env.event_record()),
-                ExprKind::Var(Var::Profile) => *profile.get_or_insert_with(|| env.profile_record()),
-                _ => None,
-            },
-            _ => None,
+    for (input, slot) in owned.inputs.iter().zip(slots.iter_mut()) {
+        let record = match input.source {
+            Source::Event(_) => *event.get_or_insert_with(|| env.event_record()),
+            Source::Profile(_) => *profile.get_or_insert_with(|| env.profile_record()),
+            Source::Interpreted => None,
         };
-        let slot = match record.map(|r| borrowed_field(input, r)) {
-            Some(slot) => slot,
-            None => {
+        match (record, input.source) {
+            (Some(record), Source::Event(field) | Source::Profile(field)) => {
+                borrowed_field(record, field, input.repr, slot);
+            }
+            _ => {
                 let v = evaluator.eval(&input.expr, env);
-                let slot = Slot::load(&v, input.repr);
+                *slot = Slot::load(&v, input.repr);
                 if input.repr.kind == Kind::String {
                     held.push(v);
                 }
-                slot
             }
-        };
+        }
         if input.repr.kind == Kind::String && slot.status == 0 && slot.present != 0 {
             longest_string = longest_string.max(1 + slot.hi / 16);
         }
-        slots.push(slot);
     }
     longest_string
 }
@@ -489,19 +486,17 @@ fn load<S: Deref<Target = Schema>>(
 /// A field of a record the environment lends (the event or the profile), read in place (the
 /// string borrowed), with the interpreter's meaning: absent is empty for an optional field and
 /// no value otherwise.
-fn borrowed_field(input: &codegen::Input, record: &RecordValue) -> Slot {
-    let ExprKind::Field { slot, .. } = &input.expr.kind else {
-        return NOT_A_VALUE;
-    };
-    match record.fields.get(*slot as usize) {
-        Some(Some(v)) if input.repr.optional => Slot::load_present(v, input.repr.kind),
-        Some(Some(v)) => Slot::load(v, input.repr),
-        _ if input.repr.optional => Slot {
+#[inline]
+fn borrowed_field(record: &RecordValue, field: u32, repr: Repr, slot: &mut Slot) {
+    *slot = match record.fields.get(field as usize) {
+        Some(Some(v)) if repr.optional => Slot::load_present(v, repr.kind),
+        Some(Some(v)) => Slot::load(v, repr),
+        _ if repr.optional => Slot {
             status: 0,
             present: 0,
             lo: 0,
             hi: 0,
         },
         _ => NOT_A_VALUE,
-    }
+    };
 }
