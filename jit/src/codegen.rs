@@ -198,6 +198,10 @@ pub struct Gen<'a, 'b> {
     inputs_ptr: ir::Value,
     refs: HashMap<FuncId, ir::FuncRef>,
     locals: HashMap<u32, Out>,
+    /// Sub-expressions a matcher's conditions share, computed once in its entry block (which
+    /// every condition's code follows): by shape, their value and the budget their evaluation
+    /// would charge each reader.
+    shared: HashMap<String, (Out, Bound)>,
     owned: Owned,
     /// The budget bound of the expression being compiled.
     bound: Bound,
@@ -257,6 +261,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     ) -> Result<Owned, Unsupported> {
         let (mut g, out_ptr) = Gen::start(b, module, helpers, conditions)?;
         g.owned = owned;
+        g.share(conditions)?;
         for (i, c) in conditions.iter().enumerate() {
             g.bound = Bound::default();
             let out = g.expr(c)?;
@@ -301,6 +306,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             inputs_ptr,
             refs: HashMap::new(),
             locals: HashMap::new(),
+            shared: HashMap::new(),
             owned: Owned::default(),
             bound: Bound::default(),
             longest_constant,
@@ -316,9 +322,44 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.owned
     }
 
+    /// Computes, once and first, the straight-line sub-expressions that several conditions
+    /// contain (`count % 7` in every rule, `plan == 'p3'` in a tenth of them): as a rule engine
+    /// shares its tests. Computing a pure expression early changes no result, and each reader
+    /// is still charged its budget.
+    fn share(&mut self, conditions: &[&Expr]) -> Result<(), Unsupported> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut order: Vec<(String, &Expr)> = Vec::new();
+        for c in conditions {
+            post_order(c, &mut |node| {
+                if let Some(key) = shape(node) {
+                    let n = seen.entry(key.clone()).or_insert(0);
+                    *n += 1;
+                    if *n == 2 {
+                        order.push((key, node));
+                    }
+                }
+            });
+        }
+        for (key, node) in order {
+            let outer = std::mem::take(&mut self.bound);
+            let out = self.expr(node)?;
+            let charged = std::mem::replace(&mut self.bound, outer);
+            self.shared.insert(key, (out, charged));
+        }
+        Ok(())
+    }
+
     fn expr(&mut self, e: &Expr) -> Result<Out, Unsupported> {
         if self.b.func.dfg.num_insts() > MAX_INSTRUCTIONS {
             return unsupported("is too large for native code");
+        }
+        if !self.shared.is_empty()
+            && let Some((out, charged)) = shape(e).and_then(|key| self.shared.get(&key))
+        {
+            let (out, charged) = (*out, *charged);
+            self.bound.fixed = self.bound.fixed.saturating_add(charged.fixed);
+            self.bound.string_reads = self.bound.string_reads.saturating_add(charged.string_reads);
+            return Ok(out);
         }
         let Some(repr) = Repr::of(&e.ty) else {
             return unsupported(format!("uses {}", describe(&e.ty)));
@@ -914,7 +955,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         let mut decided = self.flag(false);
         let mut errors = self.flag(false);
         for (i, operand) in operands.into_iter().enumerate() {
-            if i > 0 {
+            // A shared operand is already computed: skipping it would save nothing.
+            let computed = !self.shared.is_empty()
+                && shape(operand).is_some_and(|key| self.shared.contains_key(&key));
+            if i > 0 && !computed {
                 let next = self.b.create_block();
                 let no_error = self.flag(false);
                 let value = self.flag(absorbing);
@@ -1188,6 +1232,76 @@ fn free(e: &Expr) -> bool {
         }
         _ => false,
     }
+}
+
+/// Calls `f` on every node of `e`, children before parents.
+fn post_order<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
+    for child in eval::children(e) {
+        post_order(child, f);
+    }
+    f(e);
+}
+
+/// The shape of a straight-line expression over inputs and constants (no branches, no
+/// variables of `cel.bind`), spans aside: two nodes of one shape compute one value. `None` for
+/// anything else, and for leaves, which cost nothing to repeat.
+fn shape(e: &Expr) -> Option<String> {
+    fn write(e: &Expr, out: &mut String, depth: usize) -> Option<()> {
+        use std::fmt::Write as _;
+        if depth > 4 {
+            return None;
+        }
+        match &e.kind {
+            // Debug, not Display: `-0.0` and `0.0` are different constants.
+            ExprKind::Const(v) => {
+                let _ = write!(out, "({}:{v:?})", e.ty);
+            }
+            _ if is_input(e) => {
+                let _ = write!(out, "(in:{}:{:?})", e.ty, input_shape(e)?);
+            }
+            ExprKind::Unary { op, arg } => {
+                let _ = write!(out, "({op:?} ");
+                write(arg, out, depth + 1)?;
+                out.push(')');
+            }
+            ExprKind::Binary { op, lhs, rhs } if !matches!(op, BinaryOp::And | BinaryOp::Or) => {
+                let _ = write!(out, "({op:?} ");
+                write(lhs, out, depth + 1)?;
+                out.push(' ');
+                write(rhs, out, depth + 1)?;
+                out.push(')');
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+    if !matches!(e.kind, ExprKind::Unary { .. } | ExprKind::Binary { .. }) {
+        return None;
+    }
+    let mut out = String::new();
+    write(e, &mut out, 0)?;
+    Some(out)
+}
+
+/// What an input reads, for telling two inputs apart: the shapes `same_input` compares.
+fn input_shape(e: &Expr) -> Option<String> {
+    Some(match &e.kind {
+        ExprKind::Var(v) => format!("{v:?}"),
+        ExprKind::Field { base, slot } => format!("{}.{slot}", input_shape(base)?),
+        ExprKind::HasField { base, slot } => format!("has({}.{slot})", input_shape(base)?),
+        ExprKind::SelectKey { base, key } => format!("{}[{key:?}]", input_shape(base)?),
+        ExprKind::HasKey { base, key } => format!("has({}[{key:?}])", input_shape(base)?),
+        ExprKind::Aggregate {
+            func,
+            series,
+            window,
+        } => format!("{func:?}({series},{window:?})"),
+        ExprKind::Latest { event } => format!("latest({event})"),
+        ExprKind::Previous { event } => format!("previous({event})"),
+        ExprKind::Since { event } => format!("since({event})"),
+        ExprKind::Seen { event } => format!("seen({event})"),
+        _ => return None,
+    })
 }
 
 /// Two inputs that read the same thing (spans aside).

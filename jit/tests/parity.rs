@@ -748,3 +748,48 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A matcher computes what its conditions share once: conditions built from one
+    /// expression share all of it, and each must still give the interpreter's outcome.
+    #[test]
+    fn matchers_share_what_their_conditions_have_in_common(
+        g in typed(T::Bool, 3),
+        no_fold in any::<bool>(),
+    ) {
+        let (text, vars) = g.numbered();
+        let texts = [
+            text.clone(),
+            format!("!({text})"),
+            format!("({text}) && ({text})"),
+            format!("({text}) == ({text}) || ({text})"),
+        ];
+        let mut irs = Vec::new();
+        for t in &texts {
+            let Some(ir) = try_check(t, &vars, no_fold) else { return Ok(()) };
+            irs.push(ir);
+        }
+        let mut jit = Jit::new().unwrap();
+        let conditions: Vec<Option<&Expr>> = irs.iter().map(Some).collect();
+        jit.compile_matcher(&conditions).unwrap();
+        let compiled = jit.finish().unwrap();
+        let schema = Schema::default();
+        let evaluator = Evaluator::new(&schema);
+        let env = Bindings(vars.iter().map(|(_, v)| v.clone()).collect());
+        let mut outcomes = Vec::new();
+        compiled.matchers[0].run(&evaluator, &env, &mut outcomes);
+        for ((t, ir), got) in texts.iter().zip(&irs).zip(&outcomes) {
+            let want = match evaluator.eval(ir, &env) {
+                Value::Bool(true) => offer_jit::TRUE,
+                Value::Bool(false) => offer_jit::FALSE,
+                _ => offer_jit::ASK_THE_INTERPRETER,
+            };
+            // A condition left out (not compiled) always asks the interpreter.
+            if *got != offer_jit::ASK_THE_INTERPRETER || want == offer_jit::ASK_THE_INTERPRETER {
+                prop_assert_eq!(*got, want, "`{}` with {:?}", t, vars);
+            }
+        }
+    }
+}
