@@ -117,8 +117,12 @@ fn agree(text: &str, vars: &[(&str, Value)]) -> Value {
     reference
 }
 
+/// The same value: doubles by bits (so `-0.0` is not `0.0`), except that every NaN is the
+/// same, since CEL cannot tell NaNs apart (which operand's NaN an operation passes on depends
+/// on the order the code generator picks for a commutative operation).
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        (Value::Double(x), Value::Double(y)) if x.is_nan() => y.is_nan(),
         (Value::Double(x), Value::Double(y)) => x.to_bits() == y.to_bits(),
         _ => a == b,
     }
