@@ -455,14 +455,27 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
     /// `x` is `a.b.x`, else `a.x`, else `x`.
     fn binding_index(&self, name: &str, global: bool) -> Option<usize> {
         let bindings = &self.scope.bindings;
-        let find = |qualified: &str| bindings.iter().position(|(n, _)| n == qualified);
+        self.in_container(name, global, |qualified| {
+            bindings.iter().position(|(n, _)| n == qualified)
+        })
+    }
+
+    /// The first of `name`'s candidates that `find` finds, in CEL's order: in container
+    /// `a.b`, `a.b.name`, then `a.name`, then `name`; only `name` when written with a leading
+    /// dot (`global`).
+    fn in_container<T>(
+        &self,
+        name: &str,
+        global: bool,
+        find: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
         if global {
             return find(name);
         }
         let mut container = self.ctx.mode.container.as_str();
         while !container.is_empty() {
-            if let Some(i) = find(&format!("{container}.{name}")) {
-                return Some(i);
+            if let Some(found) = find(&format!("{container}.{name}")) {
+                return Some(found);
             }
             container = container.rsplit_once('.').map_or("", |(outer, _)| outer);
         }
@@ -1101,18 +1114,9 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
     /// The record type a message literal names, resolved in the container as CEL resolves
     /// names (`.a.B` from the root only).
     fn record_type(&self, name: &str, global: bool) -> Option<RecordId> {
-        let find = |qualified: &str| self.ctx.schema.record_by_name(qualified).map(|(id, _)| id);
-        if global {
-            return find(name);
-        }
-        let mut container = self.ctx.mode.container.as_str();
-        while !container.is_empty() {
-            if let Some(id) = find(&format!("{container}.{name}")) {
-                return Some(id);
-            }
-            container = container.rsplit_once('.').map_or("", |(outer, _)| outer);
-        }
-        find(name)
+        self.in_container(name, global, |qualified| {
+            self.ctx.schema.record_by_name(qualified).map(|(id, _)| id)
+        })
     }
 
     /// `Type{field: value, ...}`: each field once, of its declared type (an optional field
