@@ -1,12 +1,14 @@
 //! Native code for Offer expressions, compiled with Cranelift: the runtime's fast tier beside
 //! the reference interpreter of `offer_compiler::eval`.
 //!
-//! [`Jit`] compiles what it can of a program's expressions into one module; each becomes a
-//! [`NativeExpr`], and the rest stay with the interpreter. A native expression computes values
-//! only: when its result would be an error (or an input is not of its static type), it hands
-//! the evaluation to the interpreter, which gives the error with its message. Results are
-//! therefore the interpreter's by construction on errors, and by the differential tests
-//! (`tests/parity.rs`, the conformance suite's JIT column) on values.
+//! [`Jit`] compiles what it can of a program's expressions into one module: an expression into
+//! a [`NativeExpr`], the conditions of the rules one event type triggers into one [`Matcher`]
+//! (their inputs loaded once, what they share computed once); the rest stay with the
+//! interpreter. Native code computes values only: when a result would be an error (or an input
+//! is not of its static type), it hands the evaluation to the interpreter, which gives the error
+//! with its message. Results are therefore the interpreter's by construction on errors, and by
+//! the differential tests (`tests/parity.rs`, the conformance suite's native columns, the
+//! corpus and the examples replayed in both tiers) on values.
 
 mod abi;
 mod codegen;
@@ -38,6 +40,12 @@ pub struct JitError(pub String);
 
 fn jit_error(e: impl std::fmt::Display) -> JitError {
     JitError(e.to_string())
+}
+
+/// What was linked: a [`Shape`] with addresses instead of function ids.
+enum Linked {
+    Expr(EntryPoint, Repr),
+    Matcher(Vec<(EntryPoint, usize)>),
 }
 
 /// What was compiled: an expression's function, or a matcher's parts.
@@ -254,27 +262,28 @@ impl Jit {
         self.module.finalize_definitions().map_err(jit_error)?;
         let module = &self.module;
         let entry = |id: FuncId| EntryPoint(module.get_finalized_function(id));
-        let mut out = Compiled::default();
-        let mut pending = Vec::new();
-        for (owned, shape) in self.compiled {
-            match shape {
-                Shape::Expr(id, result) => pending.push((owned, Ok((entry(id), result)))),
+        let linked: Vec<(Owned, Linked)> = self
+            .compiled
+            .into_iter()
+            .map(|(owned, shape)| match shape {
+                Shape::Expr(id, result) => (owned, Linked::Expr(entry(id), result)),
                 Shape::Matcher(parts) => {
                     let parts = parts.into_iter().map(|(id, n)| (entry(id), n)).collect();
-                    pending.push((owned, Err(parts)));
+                    (owned, Linked::Matcher(parts))
                 }
-            }
-        }
+            })
+            .collect();
         let code = Arc::new(Code::new(self.module));
-        for (owned, what) in pending {
-            match what {
-                Ok((entry, result)) => out.exprs.push(NativeExpr {
+        let mut out = Compiled::default();
+        for (owned, linked) in linked {
+            match linked {
+                Linked::Expr(entry, result) => out.exprs.push(NativeExpr {
                     _code: code.clone(),
                     entry,
                     owned,
                     result,
                 }),
-                Err(parts) => out.matchers.push(Matcher {
+                Linked::Matcher(parts) => out.matchers.push(Matcher {
                     _code: code.clone(),
                     parts,
                     owned,
