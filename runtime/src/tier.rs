@@ -204,11 +204,18 @@ fn take<T>(at: Option<usize>, from: &mut [Option<T>]) -> Option<T> {
 fn place_name(program: &Program, i: usize) -> String {
     let offers = program.offers.len();
     let offer = |at: usize| program.offers.get(at).map_or("?", |o| o.name.as_str());
-    match i / offers.max(1) {
-        _ if offers == 0 => "a series filter".to_string(),
-        0 => format!("`eligible` of offer `{}`", offer(i)),
-        1 => format!("`deliverable` of offer `{}`", offer(i - offers)),
-        2 => format!("`value` of offer `{}`", offer(i - 2 * offers)),
-        _ => "a series filter".to_string(),
+    if i < 3 * offers {
+        let what = ["eligible", "deliverable", "value"]
+            .get(i / offers)
+            .copied()
+            .unwrap_or("?");
+        return format!("`{what}` of offer `{}`", offer(i % offers));
     }
+    let event = program
+        .state
+        .series
+        .get(i - 3 * offers)
+        .and_then(|s| program.schema.record(s.event))
+        .map_or("?", |r| r.name.as_str());
+    format!("the filter of `{event} where ...`")
 }

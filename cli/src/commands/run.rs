@@ -218,6 +218,10 @@ pub fn run(args: &RunArgs, color: bool, out: &mut dyn Write, err: &mut dyn Write
             report,
             "\nexpressions: all {expressions} interpreted (--interpret)"
         ),
+        _ if expressions == 0 => writeln!(
+            report,
+            "\nexpressions: none to compile (every one is a constant)"
+        ),
         _ if native == expressions => {
             writeln!(report, "\nexpressions: all {expressions} in native code")
         }

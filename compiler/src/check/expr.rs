@@ -1111,6 +1111,31 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         )
     }
 
+    /// How to name the field an aggregate of `event` needs: one of its number fields.
+    fn aggregate_hint(&self, fname: &str, event: RecordId, event_name: &str) -> String {
+        let number = self.ctx.schema.record(event).and_then(|r| {
+            r.fields.iter().find(|f| {
+                let ty = match &f.ty {
+                    Ty::Optional(inner) => inner.as_ref(),
+                    other => other,
+                };
+                matches!(
+                    ty,
+                    Ty::Int | Ty::Uint | Ty::Double | Ty::Money | Ty::Duration
+                )
+            })
+        });
+        match number {
+            Some(f) => format!(
+                "name the field, keeping your window: `{fname}({event_name}.{}, ...)`",
+                f.name
+            ),
+            None => format!(
+                "`{event_name}` has no number field to aggregate; `count` counts its events"
+            ),
+        }
+    }
+
     /// The record type a message literal names, resolved in the container as CEL resolves
     /// names (`.a.B` from the root only).
     fn record_type(&self, name: &str, global: bool) -> Option<RecordId> {
@@ -1145,14 +1170,24 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
         };
         let (id, def) = def;
         let mut set: Vec<(u32, ir::Expr)> = Vec::with_capacity(fields.len());
+        // After a wrong field the literal is not what was meant: it is reported once, not
+        // again by whatever reads it.
+        let mut wrong = false;
         for f in fields {
             let Some((slot, field)) = def.field(&f.field.name) else {
-                let d = self.error(
+                let mut d = self.error(
                     Code::UnknownField,
                     f.field.span,
                     format!("`{}` has no field `{}`", def.name, f.field.name),
                 );
+                if let Some(hint) = crate::diagnostic::did_you_mean(
+                    &f.field.name,
+                    def.fields.iter().map(|f| f.name.as_str()),
+                ) {
+                    d = d.with_help(hint);
+                }
                 self.report(d);
+                wrong = true;
                 continue;
             };
             if set.iter().any(|(s, _)| *s == slot) {
@@ -1162,6 +1197,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                     format!("the field `{}` is set twice", f.field.name),
                 );
                 self.report(d);
+                wrong = true;
                 continue;
             }
             let want = match &field.ty {
@@ -1175,20 +1211,25 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                 value
             };
             if !want.accepts(entry_type(&value)) && !self.dynamic() {
+                let (want, got) = (self.show(&want), self.show(entry_type(&value)));
                 let d = self.error(
                     Code::TypeMismatch,
                     value.span,
                     format!(
-                        "`{}.{}` is a {}, not a {}",
+                        "`{}.{}` is {} {want}, not {} {got}",
                         def.name,
                         f.field.name,
-                        self.show(&want),
-                        self.show(entry_type(&value))
+                        article(&want),
+                        article(&got)
                     ),
                 );
                 self.report(d);
+                wrong = true;
             }
             set.push((slot, value));
+        }
+        if wrong {
+            return error_expr(span);
         }
         node(
             ExprKind::Record {
@@ -1378,9 +1419,7 @@ impl<'c, 'a> ExprChecker<'c, 'a> {
                         t.event.span,
                         format!("`{fname}` needs a field to aggregate"),
                     )
-                    .with_help(format!(
-                        "write `{fname}({event_name}.amount, 30d)` with one of its fields"
-                    ));
+                    .with_help(self.aggregate_hint(fname, event, event_name));
                 self.report(d);
                 return error_expr(span);
             }
@@ -1535,6 +1574,14 @@ fn contains_free(ty: &Ty) -> bool {
 
 /// The type an element of a list literal (or a map entry's value) adds: for `?x`, the type of
 /// the optional's value.
+/// "a" or "an" before a type's name: "an int", "a uint", "an optional<string>".
+fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o') => "an",
+        _ => "a",
+    }
+}
+
 fn entry_type(e: &ir::Expr) -> &Ty {
     match (&e.kind, &e.ty) {
         (ExprKind::OptionalEntry(_), Ty::Optional(inner)) => inner,

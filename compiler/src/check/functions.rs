@@ -414,7 +414,7 @@ fn has(ch: &mut ExprChecker<'_, '_>, args: &[ast::Expr], span: Span) -> ir::Expr
     let [arg] = args else {
         let d = ch
             .error(Code::WrongArity, span, "`has` takes one field selection")
-            .with_help("write `has(subscriber.household)`");
+            .with_help("write `has(record.field)`");
         ch.report(d);
         return error_expr(span);
     };
@@ -424,13 +424,25 @@ fn has(ch: &mut ExprChecker<'_, '_>, args: &[ast::Expr], span: Span) -> ir::Expr
         optional: false,
     } = &arg.kind
     else {
+        // A bare field of the trigger: its selection is what `has` needs.
+        let help = match (&arg.kind, ch.scope.trigger) {
+            (ast::ExprKind::Ident { name, .. }, Some(trigger)) => {
+                let event = ch
+                    .ctx
+                    .schema
+                    .record(trigger)
+                    .map_or("event", |r| r.name.as_str());
+                format!("write `has({event}.{name})`")
+            }
+            _ => "write `has(record.field)` or `has(map.key)`".to_string(),
+        };
         let d = ch
             .error(
                 Code::TypeMismatch,
                 arg.span,
                 "`has` needs a field selection",
             )
-            .with_help("write `has(subscriber.household)` or `has(m.key)`");
+            .with_help(help);
         ch.report(d);
         return error_expr(span);
     };

@@ -177,3 +177,48 @@ rule r {{ when visit where X == 2 && Y == 20 && size(Z) == 2 then recommend A }}
         rule.condition
     );
 }
+
+/// The messages and helps of a program's diagnostics, in order.
+fn said(src: &str) -> Vec<(String, Option<String>)> {
+    check(src)
+        .diagnostics
+        .iter()
+        .map(|d| (d.message.clone(), d.help.clone()))
+        .collect()
+}
+
+#[test]
+fn a_record_literal_with_a_wrong_field_is_one_error_with_a_suggestion() {
+    let said = said(&format!(
+        "{SCHEMA}\nrule r {{ when visit and purchase{{itme: 2}}.items == 2 then recommend A, B }}"
+    ));
+    assert_eq!(
+        said,
+        vec![(
+            "`purchase` has no field `itme`".to_string(),
+            Some("did you mean `items`?".to_string())
+        )]
+    );
+}
+
+#[test]
+fn has_of_a_bare_field_suggests_its_selection() {
+    let said = said(&format!(
+        "{SCHEMA}\nrule r {{ when visit and has(page) then recommend A }}"
+    ));
+    assert_eq!(
+        said.first().and_then(|(_, help)| help.clone()).as_deref(),
+        Some("write `has(visit.page)`")
+    );
+}
+
+#[test]
+fn an_aggregate_without_a_field_suggests_a_number_field() {
+    let said = said(&format!(
+        "{SCHEMA}\nrule r {{ when visit and sum(purchase, 7d) > 1.0 then recommend A }}"
+    ));
+    assert_eq!(
+        said.first().and_then(|(_, help)| help.clone()).as_deref(),
+        Some("name the field, keeping your window: `sum(purchase.amount, ...)`")
+    );
+}
