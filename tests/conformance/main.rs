@@ -65,8 +65,10 @@ const MARKED_FIELDS: [&str; 6] = [
 ];
 
 /// Failures whose cause is known and outside the expression core, shown beside the failure.
-const BYTES_DATA: &str = "the expected bytes hold a backslash that the expression does not (the \
-    string twin of this case expects none); the suite's data looks wrong here";
+const BYTES_DATA: &str = "the expected bytes hold a backslash before `?` that the expression \
+    does not (` ? \" ' ` ` in a triple-quoted bytes literal); the string twin of the case expects \
+    none. In the protobuf text format the suite was converted from, `\\?` is an escape of `?`, \
+    so the conversion to JSON likely kept its backslash: the data is wrong, not the literal";
 
 /// Failures whose cause is known and outside the expression core, by exact case, shown beside
 /// the failure: (file, section/case, cause).
