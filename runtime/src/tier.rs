@@ -219,3 +219,10 @@ fn place_name(program: &Program, i: usize) -> String {
         .map_or("?", |r| r.name.as_str());
     format!("the filter of `{event} where ...`")
 }
+
+/// The engine, native code included, may move to another thread (a service's worker).
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<crate::engine::Engine>();
+    send::<ProgramCode>();
+};
