@@ -1,6 +1,6 @@
 //! The one unsafe corner of the JIT: calling compiled code, and the host functions that
 //! compiled code calls. Everything here trusts one contract, which the code generator keeps:
-//! a string's words are a pointer and a length of valid UTF-8 that lives for the call
+//! a string's (or bytes') words are a pointer and a length of valid UTF-8 (of bytes) that lives for the call
 //! (borrowed from an input value the host holds, or from the compiled expression's own
 //! constants), or (0, 0) where it has no value: the words of `NOT_A_VALUE` and of an empty
 //! optional, which every other string word is copied from.
@@ -72,20 +72,27 @@ pub(crate) fn run_matcher(entry: &EntryPoint, inputs: &[Slot], out: &mut [u8]) {
     function(inputs.as_ptr(), out.as_mut_ptr());
 }
 
+/// The bytes a slot borrows.
+///
+/// # Safety
+/// `ptr` and `len` must come from a `&[u8]` (or a `&str`) that is still alive.
+unsafe fn borrowed_bytes<'a>(ptr: u64, len: u64) -> &'a [u8] {
+    // The words of a string or bytes with no value are (0, 0), and a slice may not start at
+    // null.
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: the caller's contract.
+    unsafe { std::slice::from_raw_parts(ptr as *const u8, len as usize) }
+}
+
 /// The string a slot borrows.
 ///
 /// # Safety
 /// `ptr` and `len` must come from a `&str` that is still alive.
 unsafe fn borrowed<'a>(ptr: u64, len: u64) -> &'a str {
-    // The words of a string with no value are (0, 0), and a slice may not start at null.
-    if len == 0 {
-        return "";
-    }
     // SAFETY: the caller's contract; a `&str` is valid UTF-8.
-    unsafe {
-        let bytes = std::slice::from_raw_parts(ptr as *const u8, len as usize);
-        std::str::from_utf8_unchecked(bytes)
-    }
+    unsafe { std::str::from_utf8_unchecked(borrowed_bytes(ptr, len)) }
 }
 
 /// The value a slot holds, as the reference evaluator sees it (strings copied).
@@ -98,6 +105,10 @@ unsafe fn value(slot: &Slot, repr: Repr) -> Option<Value> {
     }
     let present = |slot: &Slot| match repr.kind {
         // SAFETY: the caller's contract.
+        // SAFETY: the caller's contract.
+        Kind::Bytes => Some(Value::Bytes(Arc::from(unsafe {
+            borrowed_bytes(slot.lo, slot.hi)
+        }))),
         Kind::String => Some(Value::String(Arc::from(unsafe {
             borrowed(slot.lo, slot.hi)
         }))),
@@ -139,7 +150,7 @@ pub(crate) extern "C" fn site_call(site: *const Site, args: *const Slot, out: *m
         };
         // A string result would borrow from a value dropped here; the code generator sends no
         // call with one.
-        if site.result.kind == Kind::String {
+        if site.result.kind.borrows() {
             return NOT_A_VALUE;
         }
         Slot::load(&v, site.result)
@@ -148,10 +159,11 @@ pub(crate) extern "C" fn site_call(site: *const Site, args: *const Slot, out: *m
     unsafe { *out = result.unwrap_or(NOT_A_VALUE) };
 }
 
-/// `a` against `b` in code-point order (UTF-8 byte order): -1, 0 or 1.
-pub(crate) extern "C" fn str_cmp(a_ptr: u64, a_len: u64, b_ptr: u64, b_len: u64) -> i64 {
-    // SAFETY: compiled code passes two string slots' words under the module's contract.
-    let (a, b) = unsafe { (borrowed(a_ptr, a_len), borrowed(b_ptr, b_len)) };
+/// `a` against `b` byte by byte (for strings, code-point order, as UTF-8 keeps it): -1, 0 or 1.
+pub(crate) extern "C" fn bytes_cmp(a_ptr: u64, a_len: u64, b_ptr: u64, b_len: u64) -> i64 {
+    // SAFETY: compiled code passes two string or bytes slots' words under the module's
+    // contract.
+    let (a, b) = unsafe { (borrowed_bytes(a_ptr, a_len), borrowed_bytes(b_ptr, b_len)) };
     a.cmp(b) as i64
 }
 
@@ -162,7 +174,7 @@ pub(crate) const ENDS_WITH: i64 = 2;
 
 /// `a.contains(b)`, `a.startsWith(b)`, `a.endsWith(b)`: 1 or 0.
 pub(crate) extern "C" fn str_test(test: i64, a_ptr: u64, a_len: u64, b_ptr: u64, b_len: u64) -> i8 {
-    // SAFETY: as for `str_cmp`.
+    // SAFETY: as for `bytes_cmp`.
     let (a, b) = unsafe { (borrowed(a_ptr, a_len), borrowed(b_ptr, b_len)) };
     let holds = match test {
         CONTAINS => a.contains(b),
@@ -175,7 +187,7 @@ pub(crate) extern "C" fn str_test(test: i64, a_ptr: u64, a_len: u64, b_ptr: u64,
 
 /// `size(s)`: code points.
 pub(crate) extern "C" fn str_size(ptr: u64, len: u64) -> i64 {
-    // SAFETY: as for `str_cmp`.
+    // SAFETY: as for `bytes_cmp`.
     let s = unsafe { borrowed(ptr, len) };
     s.chars().count() as i64
 }
@@ -183,7 +195,7 @@ pub(crate) extern "C" fn str_size(ptr: u64, len: u64) -> i64 {
 /// `s.matches(re)` with a pattern compiled when the expression was: 1 or 0.
 pub(crate) extern "C" fn str_matches(re: *const regex::Regex, ptr: u64, len: u64) -> i8 {
     // SAFETY: `re` is boxed in the expression that holds this code; the string as for
-    // `str_cmp`.
+    // `bytes_cmp`.
     let (re, s) = unsafe { (&*re, borrowed(ptr, len)) };
     i8::from(re.is_match(s))
 }

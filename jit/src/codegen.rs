@@ -1,5 +1,6 @@
-//! IR to Cranelift: one native function per expression, over the scalar part of the language
-//! (bools, ints, uints, doubles, enums, timestamps, durations, strings, and optionals of them).
+//! IR to Cranelift: one native function per expression (or per part of a matcher), over the
+//! scalar part of the language (bools, ints, uints, doubles, enums, timestamps, durations,
+//! strings, bytes, money, and optionals of them).
 //!
 //! Every compiled node yields an [`Out`]: an error flag beside its value's words. An error flag
 //! means "no value of the static type": a CEL error, or an input of another kind than its static
@@ -101,7 +102,8 @@ impl Bound {
 pub struct Owned {
     pub inputs: Vec<Input>,
     pub sites: Vec<Box<Site>>,
-    pub strings: Vec<Arc<str>>,
+    /// The constant strings and bytes compiled code points into.
+    pub borrowed: Vec<Borrowed>,
     pub regexes: Vec<Box<regex::Regex>>,
     /// Per expression compiled into the function: its budget bound.
     pub bounds: Vec<Bound>,
@@ -111,11 +113,27 @@ pub struct Owned {
     pub left_out: Vec<(usize, Unsupported)>,
 }
 
+/// A constant whose bytes compiled code points into.
+#[derive(Debug)]
+pub enum Borrowed {
+    Str(Arc<str>),
+    Bytes(Arc<[u8]>),
+}
+
+impl Borrowed {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Borrowed::Str(s) => s.as_bytes(),
+            Borrowed::Bytes(b) => b,
+        }
+    }
+}
+
 /// The host functions compiled code calls, declared in the module.
 #[derive(Clone, Copy, Debug)]
 pub struct Helpers {
     pub site: FuncId,
-    pub str_cmp: FuncId,
+    pub bytes_cmp: FuncId,
     pub str_test: FuncId,
     pub str_size: FuncId,
     pub str_matches: FuncId,
@@ -126,10 +144,10 @@ pub fn helper_symbols() -> [(&'static str, usize, Option<ir::Type>, *const u8); 
     [
         ("offer_jit_site", 3, None, abi::site_call as *const u8),
         (
-            "offer_jit_str_cmp",
+            "offer_jit_bytes_cmp",
             4,
             Some(types::I64),
-            abi::str_cmp as *const u8,
+            abi::bytes_cmp as *const u8,
         ),
         (
             "offer_jit_str_test",
@@ -172,7 +190,9 @@ struct Out {
 fn lo_type(kind: Kind) -> ir::Type {
     match kind {
         Kind::Bool => types::I8,
-        Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Money => types::I64,
+        Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Bytes | Kind::Money => {
+            types::I64
+        }
         Kind::Double => types::F64,
         Kind::Timestamp | Kind::Duration => types::I128,
     }
@@ -467,18 +487,18 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn constant(&mut self, v: &Value, repr: Repr) -> Result<Out, Unsupported> {
         let slot = Slot::load(v, repr);
         let mut out = self.constant_words(repr, &slot);
-        let string = match v {
-            Value::String(s) => Some(s),
-            Value::Optional(Some(inner)) => match inner.as_ref() {
-                Value::String(s) => Some(s),
+        // The pointer in the slot is into this constant; holding it keeps the bytes alive.
+        let held = match (repr.kind, v) {
+            (Kind::String, Value::String(s)) => Some(Borrowed::Str(s.clone())),
+            (Kind::Bytes, Value::Bytes(b)) => Some(Borrowed::Bytes(b.clone())),
+            (_, Value::Optional(Some(inner))) => match (repr.kind, inner.as_ref()) {
+                (Kind::String, Value::String(s)) => Some(Borrowed::Str(s.clone())),
+                (Kind::Bytes, Value::Bytes(b)) => Some(Borrowed::Bytes(b.clone())),
                 _ => None,
             },
             _ => None,
         };
-        if let Some(s) = string.filter(|_| repr.kind == Kind::String) {
-            // The pointer in the slot is this string's; holding it keeps the bytes alive.
-            self.owned.strings.push(s.clone());
-        }
+        self.owned.borrowed.extend(held);
         if slot.status == 0 {
             out.constant = Some(slot);
         }
@@ -497,7 +517,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let hi = self.iconst(slot.hi as i64);
                 self.b.ins().iconcat(lo, hi)
             }
-            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Money => {
+            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Bytes | Kind::Money => {
                 self.iconst(slot.lo as i64)
             }
         };
@@ -529,7 +549,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let hi = word(self, HI);
                 self.b.ins().iconcat(lo, hi)
             }
-            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Money => word(self, LO),
+            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::String | Kind::Bytes | Kind::Money => {
+                word(self, LO)
+            }
         };
         let hi = repr.kind.wide().then(|| word(self, HI));
         Out {
@@ -561,7 +583,13 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.ins().store(FLAGS, lo, base, offset + LO);
                 self.b.ins().store(FLAGS, hi, base, offset + HI);
             }
-            Kind::Int | Kind::Uint | Kind::Enum(_) | Kind::Double | Kind::String | Kind::Money => {
+            Kind::Int
+            | Kind::Uint
+            | Kind::Enum(_)
+            | Kind::Double
+            | Kind::String
+            | Kind::Bytes
+            | Kind::Money => {
                 self.b.ins().store(FLAGS, out.lo, base, offset + LO);
             }
         }
@@ -636,10 +664,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         let bound = &mut self.bound;
         match (out.repr.kind, out.constant) {
             // A string costs a step and one per 16 bytes (`eval::cost`).
-            (Kind::String, Some(c)) => {
+            (Kind::String | Kind::Bytes, Some(c)) => {
                 bound.fixed = bound.fixed.saturating_add(1 + c.hi / 16 + optional)
             }
-            (Kind::String, None) => {
+            (Kind::String | Kind::Bytes, None) => {
                 bound.fixed = bound.fixed.saturating_add(self.longest_constant + optional);
                 bound.string_reads += 1;
             }
@@ -731,7 +759,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let lo = self.b.ins().fcmp(cc, x, y);
                 Ok(self.plain(err, lo, Kind::Bool))
             }
-            (Kind::String, BinaryOp::Eq | BinaryOp::Ne) => {
+            (Kind::String | Kind::Bytes, BinaryOp::Eq | BinaryOp::Ne) => {
                 let equal = self.equal(a, b)?;
                 let lo = match op {
                     BinaryOp::Eq => equal,
@@ -739,11 +767,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 };
                 Ok(self.plain(err, lo, Kind::Bool))
             }
-            (Kind::String, _) if comparison(op).is_some() => {
+            (Kind::String | Kind::Bytes, _) if comparison(op).is_some() => {
                 let (Some(xl), Some(yl)) = (a.hi, b.hi) else {
                     return unsupported("a string without its length");
                 };
-                let order = self.helper(self.helpers.str_cmp, &[x, xl, y, yl])?;
+                let order = self.helper(self.helpers.bytes_cmp, &[x, xl, y, yl])?;
                 let cc = comparison(op).unwrap_or(IntCC::Equal);
                 let lo = self.b.ins().icmp_imm_s(signed(cc), order, 0);
                 Ok(self.plain(err, lo, Kind::Bool))
@@ -764,6 +792,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 Ok(self.plain(err, lo, Kind::Bool))
             }
             (Kind::String, BinaryOp::Add) => unsupported("concatenates strings"),
+            (Kind::Bytes, BinaryOp::Add) => unsupported("concatenates bytes"),
             _ => self.site(SiteOp::Binary(op), &[a, b], repr),
         }
     }
@@ -865,7 +894,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(match x.repr.kind {
             Kind::Money => return unsupported("asks `in` over money"),
             Kind::Double => self.b.ins().fcmp(FloatCC::Equal, x.lo, y.lo),
-            Kind::String => {
+            Kind::String | Kind::Bytes => {
                 let (xl, yl) = (self.hi(x)?, self.hi(y)?);
                 let same_length = self.b.ins().icmp(IntCC::Equal, xl, yl);
                 let short = |o: &Out| {
@@ -873,11 +902,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                         .filter(|c| c.hi <= INLINE_STRING_BYTES)
                         .and_then(|c| {
                             self.owned
-                                .strings
+                                .borrowed
                                 .iter()
-                                .find(|s| s.as_ptr() as u64 == c.lo)
+                                .find(|s| s.as_bytes().as_ptr() as u64 == c.lo)
                         })
-                        .cloned()
+                        .map(|b| b.as_bytes().to_vec())
                 };
                 let (short_x, short_y) = (short(&x), short(&y));
                 if let Some((c, c_ptr, other)) = short_x
@@ -887,7 +916,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     // Without a branch: where the lengths differ, the constant is compared with
                     // itself (both pointers hold that many bytes) and the length decides.
                     let at = self.b.ins().select(same_length, other, c_ptr);
-                    let bytes = self.bytes_equal(at, c.as_bytes());
+                    let bytes = self.bytes_equal(at, &c);
                     return Ok(self.b.ins().band(same_length, bytes));
                 }
                 // Strings of other lengths differ: only equal lengths need their bytes compared.
@@ -898,7 +927,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     .ins()
                     .brif(same_length, compare, &[], done, &[BlockArg::Value(differ)]);
                 self.b.switch_to_block(compare);
-                let order = self.helper(self.helpers.str_cmp, &[x.lo, xl, y.lo, yl])?;
+                let order = self.helper(self.helpers.bytes_cmp, &[x.lo, xl, y.lo, yl])?;
                 let equal = self.b.ins().icmp_imm_s(IntCC::Equal, order, 0);
                 self.b.ins().jump(done, &[BlockArg::Value(equal)]);
                 self.b.switch_to_block(done);
@@ -1106,7 +1135,12 @@ impl<'a, 'b> Gen<'a, 'b> {
             (Func::MatchesDynamic, _) => {
                 unsupported("calls `matches` with a pattern computed at run time")
             }
+            (Func::Size, [b]) if b.repr == Repr::plain(Kind::Bytes) => {
+                let n = self.hi(*b)?;
+                Ok(self.plain(b.err, n, Kind::Int))
+            }
             _ if repr.kind == Kind::String => unsupported("calls a function that builds a string"),
+            _ if repr.kind == Kind::Bytes => unsupported("calls a function that builds bytes"),
             _ => self.site(SiteOp::Call(func), &values, repr),
         }
     }
@@ -1135,8 +1169,8 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// The reference evaluator's `op` on `args`, through memory: the arguments are written as
     /// slots on the stack, and the result read back from one.
     fn site(&mut self, op: SiteOp, args: &[Out], repr: Repr) -> Result<Out, Unsupported> {
-        if repr.kind == Kind::String {
-            return unsupported("builds a string");
+        if repr.kind.borrows() {
+            return unsupported("builds a string or bytes");
         }
         let site = Box::new(Site {
             op,
@@ -1167,7 +1201,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 /// a list's element): what reading a string taken out of it may cost.
 fn longest_string(v: &Value) -> u64 {
     match v {
-        Value::String(_) => eval::cost(v, u64::MAX),
+        Value::String(_) | Value::Bytes(_) => eval::cost(v, u64::MAX),
         Value::Optional(Some(inner)) => longest_string(inner),
         Value::List(items) => items.iter().map(longest_string).max().unwrap_or(0),
         Value::Map(m) => m.entries.values().map(longest_string).max().unwrap_or(0),
@@ -1363,7 +1397,6 @@ pub fn describe(ty: &Ty) -> String {
         Ty::List(_) => "lists".into(),
         Ty::Map(_, _) => "maps".into(),
         Ty::Record(_) => "records".into(),
-        Ty::Bytes => "bytes".into(),
         Ty::Dyn | Ty::Free | Ty::Param(_) | Ty::Error => "values of type `dyn`".into(),
         Ty::Optional(inner) => format!("optionals of {}", describe(inner)),
         Ty::Type => "type values".into(),

@@ -18,6 +18,8 @@ pub enum Kind {
     /// A borrowed UTF-8 string: a pointer and a length into a value the host keeps alive for
     /// the call, or into the compiled expression's constants.
     String,
+    /// Borrowed bytes, as a string is borrowed.
+    Bytes,
     /// An amount in micro-units and its currency's three letters; every operation on it is the
     /// reference evaluator's (currencies must match, scaling rounds half to even).
     Money,
@@ -26,7 +28,13 @@ pub enum Kind {
 impl Kind {
     /// Whether a value of this kind has a second word (`Slot::hi`).
     pub fn wide(self) -> bool {
-        matches!(self, Kind::String | Kind::Money)
+        matches!(self, Kind::String | Kind::Bytes | Kind::Money)
+    }
+
+    /// Whether a value of this kind borrows its bytes (a pointer and a length) from a value
+    /// that must outlive the call; its budget cost grows with its length.
+    pub fn borrows(self) -> bool {
+        matches!(self, Kind::String | Kind::Bytes)
     }
 }
 
@@ -71,6 +79,7 @@ fn kind_of(ty: &Ty) -> Option<Kind> {
         Ty::Timestamp => Kind::Timestamp,
         Ty::Duration => Kind::Duration,
         Ty::String => Kind::String,
+        Ty::Bytes => Kind::Bytes,
         Ty::Money => Kind::Money,
         _ => return None,
     })
@@ -169,11 +178,17 @@ impl Slot {
                 lo: s.as_ptr() as u64,
                 hi: s.len() as u64,
             },
+            (Kind::Bytes, Value::Bytes(b)) => Slot {
+                status: 0,
+                present: 1,
+                lo: b.as_ptr() as u64,
+                hi: b.len() as u64,
+            },
             _ => NOT_A_VALUE,
         }
     }
 
-    /// The slot's scalar as a value of `kind`; `None` for strings, which only the unsafe reader
+    /// The slot's scalar as a value of `kind`; `None` for strings and bytes, which only the unsafe reader
     /// of borrowed bytes can rebuild.
     pub fn scalar(&self, kind: Kind) -> Option<Value> {
         let wide = ((self.hi as u128) << 64 | self.lo as u128) as i128;
@@ -195,7 +210,7 @@ impl Slot {
                     currency: Currency([a, b, c]),
                 })
             }
-            Kind::String => return None,
+            Kind::String | Kind::Bytes => return None,
         })
     }
 }

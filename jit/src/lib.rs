@@ -151,7 +151,7 @@ impl Jit {
                     .map_err(jit_error)?,
             );
         }
-        let [site, str_cmp, str_test, str_size, str_matches] = ids[..] else {
+        let [site, bytes_cmp, str_test, str_size, str_matches] = ids[..] else {
             return Err(JitError("the helpers were not all declared".into()));
         };
         Ok(Jit {
@@ -160,7 +160,7 @@ impl Jit {
             builder: FunctionBuilderContext::new(),
             helpers: Helpers {
                 site,
-                str_cmp,
+                bytes_cmp,
                 str_test,
                 str_size,
                 str_matches,
@@ -480,12 +480,12 @@ fn load<S: Deref<Target = Schema>>(
             _ => {
                 let v = evaluator.eval(&input.expr, env);
                 *slot = Slot::load(&v, input.repr);
-                if input.repr.kind == Kind::String {
+                if input.repr.kind.borrows() {
                     held.push(v);
                 }
             }
         }
-        if input.repr.kind == Kind::String && slot.status == 0 && slot.present != 0 {
+        if input.repr.kind.borrows() && slot.status == 0 && slot.present != 0 {
             longest_string = longest_string.max(1 + slot.hi / 16);
         }
     }

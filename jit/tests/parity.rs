@@ -84,6 +84,7 @@ fn type_of(v: &Value) -> Ty {
         Value::Timestamp(_) => Ty::Timestamp,
         Value::Duration(_) => Ty::Duration,
         Value::Money(_) => Ty::Money,
+        Value::Bytes(_) => Ty::Bytes,
         Value::Optional(Some(inner)) => Ty::Optional(Box::new(type_of(inner))),
         _ => Ty::Dyn,
     }
@@ -263,6 +264,21 @@ fn time_goes_through_the_reference_operators() {
     assert_eq!(agree("t.getHours()", &t), Value::Int(22));
     assert_eq!(agree("int(t)", &t), Value::Int(1_700_000_000));
     assert!(agree("t + duration('87600000h') > t", &t).is_error());
+}
+
+#[test]
+fn bytes_compare_and_measure_by_byte() {
+    let b = [("b", Value::Bytes(b"\xffab"[..].into()))];
+    assert_eq!(agree("size(b)", &b), Value::Int(3));
+    assert_eq!(agree("b == b'\\xffab'", &b), Value::Bool(true));
+    assert_eq!(agree("b != b'ab'", &b), Value::Bool(true));
+    assert_eq!(agree("b > b'ab'", &b), Value::Bool(true));
+    assert_eq!(agree("b in [b'x', b'\\xffab']", &b), Value::Bool(true));
+    assert_eq!(agree("true ? b : b''", &b), b[0].1);
+    assert_eq!(
+        agree("b == b'a long constant, past sixteen bytes'", &b),
+        Value::Bool(false)
+    );
 }
 
 #[test]
@@ -492,6 +508,7 @@ enum T {
     Span,
     OptInt,
     Cash,
+    Bin,
 }
 
 /// Variables and literals of type `t`.
@@ -560,6 +577,17 @@ fn leaf(t: T) -> BoxedStrategy<Gen> {
                 literal(vec!["1.50 EUR", "0.00 EUR", "2.00 USD"]),
             )
         }
+        T::Bin => (
+            var([&b""[..], b"ab", b"\xff\x00abcdefghijklmnopqrs"]
+                .map(|b| Value::Bytes(b.into()))
+                .to_vec()),
+            literal(vec![
+                "b''",
+                "b'ab'",
+                "b'\\xff'",
+                "b'abcdefghijklmnopqrstuvwxyz'",
+            ]),
+        ),
         T::OptInt => (
             var(vec![
                 Value::Optional(None),
@@ -630,7 +658,9 @@ fn templates(t: T) -> Vec<(&'static str, Vec<T>)> {
                 ("{} == {}", vec![Int, Uint]),
                 ("{} >= {}", vec![Uint, Double]),
             ];
-            for operand in [Int, Uint, Double, Bool, Str, Time, Span, Cash] {
+            v.push(("{} in [b'ab', {}]", vec![Bin, Bin]));
+            v.push(("size({}) > 1", vec![Bin]));
+            for operand in [Int, Uint, Double, Bool, Str, Time, Span, Cash, Bin] {
                 for op in [
                     "{} == {}", "{} != {}", "{} < {}", "{} <= {}", "{} > {}", "{} >= {}",
                 ] {
@@ -651,6 +681,7 @@ fn templates(t: T) -> Vec<(&'static str, Vec<T>)> {
             ("-{}", vec![Span]),
         ],
         OptInt => vec![("optional.of({})", vec![Int])],
+        Bin => vec![("optional.of({}).value()", vec![Bin])],
         Cash => vec![
             ("{} + {}", vec![Cash, Cash]),
             ("{} - {}", vec![Cash, Cash]),
