@@ -31,8 +31,12 @@ pub enum SiteOp {
     InConstant(Value),
 }
 
-/// The compiled entry point: inputs in, one result slot out.
-type Entry = extern "C" fn(*const Slot, *mut Slot);
+/// What compiled code asks for an input it reads on demand: the input's index, and the slot to
+/// fill. The host's closure evaluates it (once per call) and keeps what it borrows alive.
+pub(crate) type Loader<'a> = dyn FnMut(usize, &mut Slot) + 'a;
+
+/// The compiled entry point: inputs in, one result slot out, the loader of the other inputs.
+type Entry = extern "C" fn(*const Slot, *mut Slot, *mut &mut Loader<'_>);
 
 /// The address of a compiled function, beside the [`Code`] that holds it.
 #[derive(Debug)]
@@ -51,25 +55,32 @@ unsafe impl Sync for EntryPoint {}
 ///
 /// The result is written to `out`, to be read there field by field: compiled code stores it a
 /// word at a time, and copying the whole slot right after would wait on those stores.
-pub(crate) fn run(entry: &EntryPoint, inputs: &[Slot], out: &mut Slot) {
-    // SAFETY: `entry` was produced by the code generator with the signature `Entry` (two
+pub(crate) fn run(entry: &EntryPoint, inputs: &[Slot], out: &mut Slot, loader: &mut Loader<'_>) {
+    // SAFETY: `entry` was produced by the code generator with the signature `Entry` (three
     // pointer parameters, no result), and reads no further than the inputs it was compiled for.
     let function = unsafe { std::mem::transmute::<*const u8, Entry>(entry.0) };
-    function(inputs.as_ptr(), out);
+    let mut loader = loader;
+    function(inputs.as_ptr(), out, &mut loader);
 }
 
-/// The matcher's entry point: inputs in, a byte per condition out.
-type MatcherEntry = extern "C" fn(*const Slot, *mut u8);
+/// The matcher's entry point: inputs in, a byte per condition out, the loader.
+type MatcherEntry = extern "C" fn(*const Slot, *mut u8, *mut &mut Loader<'_>);
 
 /// Runs a compiled matcher, whose conditions write `out`.
 ///
 /// `entry` must be a finalized matcher of a live module generated for `inputs.len()` inputs
 /// and `out.len()` conditions.
-pub(crate) fn run_matcher(entry: &EntryPoint, inputs: &[Slot], out: &mut [u8]) {
+pub(crate) fn run_matcher(
+    entry: &EntryPoint,
+    inputs: &[Slot],
+    out: &mut [u8],
+    loader: &mut Loader<'_>,
+) {
     // SAFETY: the code generator made `entry` with the signature `MatcherEntry`; it writes
     // one byte per condition it was compiled with, which is `out.len()`.
     let function = unsafe { std::mem::transmute::<*const u8, MatcherEntry>(entry.0) };
-    function(inputs.as_ptr(), out.as_mut_ptr());
+    let mut loader = loader;
+    function(inputs.as_ptr(), out.as_mut_ptr(), &mut loader);
 }
 
 /// The bytes a slot borrows.
@@ -157,6 +168,16 @@ pub(crate) extern "C" fn site_call(site: *const Site, args: *const Slot, out: *m
     }));
     // SAFETY: `out` is a slot on compiled code's stack.
     unsafe { *out = result.unwrap_or(NOT_A_VALUE) };
+}
+
+/// An input read on demand: the host's loader fills `out` (with "no value" if it panics).
+pub(crate) extern "C" fn input_call(loader: *mut &mut Loader<'_>, index: u64, out: *mut Slot) {
+    // SAFETY: compiled code passes back the loader `run` gave it, alive for the call, and a
+    // slot on its own stack.
+    let (loader, out) = unsafe { (&mut *loader, &mut *out) };
+    if catch_unwind(AssertUnwindSafe(|| loader(index as usize, &mut *out))).is_err() {
+        *out = NOT_A_VALUE;
+    }
 }
 
 /// `a` against `b` byte by byte (for strings, code-point order, as UTF-8 keeps it): -1, 0 or 1.

@@ -137,10 +137,11 @@ pub struct Helpers {
     pub str_test: FuncId,
     pub str_size: FuncId,
     pub str_matches: FuncId,
+    pub input: FuncId,
 }
 
 /// The helpers' names, signatures (I64 words in, an I8/I64 or nothing out) and addresses.
-pub fn helper_symbols() -> [(&'static str, usize, Option<ir::Type>, *const u8); 5] {
+pub fn helper_symbols() -> [(&'static str, usize, Option<ir::Type>, *const u8); 6] {
     [
         ("offer_jit_site", 3, None, abi::site_call as *const u8),
         (
@@ -167,6 +168,7 @@ pub fn helper_symbols() -> [(&'static str, usize, Option<ir::Type>, *const u8); 
             Some(types::I8),
             abi::str_matches as *const u8,
         ),
+        ("offer_jit_input", 3, None, abi::input_call as *const u8),
     ]
 }
 
@@ -216,6 +218,8 @@ pub struct Gen<'a, 'b> {
     pub module: &'b mut JITModule,
     pub helpers: Helpers,
     inputs_ptr: ir::Value,
+    /// The host's loader of inputs read on demand (the third parameter).
+    loader_ptr: ir::Value,
     refs: HashMap<FuncId, ir::FuncRef>,
     locals: HashMap<u32, Out>,
     /// Sub-expressions a matcher's conditions share, computed once in its entry block (which
@@ -245,8 +249,9 @@ const INLINE_LIST_ELEMENTS: usize = 16;
 const MAX_INSTRUCTIONS: usize = 10_000;
 
 impl<'a, 'b> Gen<'a, 'b> {
-    /// Compiles `e` into the function `b` builds: `fn(inputs: *const Slot, out: *mut Slot)`,
-    /// with the result's representation.
+    /// Compiles `e` into the function `b` builds: `fn(inputs: *const Slot, out: *mut Slot,
+    /// loader: *mut Loader)`, with the result's representation. Fields of the event and the
+    /// profile are in `inputs`; every other input is asked of `loader` where it is read.
     pub fn function(
         b: FunctionBuilder<'a>,
         module: &'b mut JITModule,
@@ -265,7 +270,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok((g.finish(), result))
     }
 
-    /// Compiles bool conditions into one function, `fn(inputs: *const Slot, out: *mut u8)`,
+    /// Compiles bool conditions into one function, `fn(inputs: *const Slot, out: *mut u8,
+    /// loader: *mut Loader)`,
     /// that writes a byte per condition: 0 false, 1 true, 2 no value. The conditions share
     /// their inputs, loaded once for all of them. Every condition must compile on its own
     /// (see [`Gen::function`]).
@@ -308,7 +314,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         let params = b.block_params(entry).to_vec();
-        let (Some(&inputs_ptr), Some(&out_ptr)) = (params.first(), params.get(1)) else {
+        let (Some(&inputs_ptr), Some(&out_ptr), Some(&loader_ptr)) =
+            (params.first(), params.get(1), params.get(2))
+        else {
             return unsupported("a function without its parameters");
         };
         let mut longest_constant = 0;
@@ -324,6 +332,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             module,
             helpers,
             inputs_ptr,
+            loader_ptr,
             refs: HashMap::new(),
             locals: HashMap::new(),
             shared: HashMap::new(),
@@ -616,6 +625,20 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.owned.inputs.len() - 1
             }
         };
+        if Source::of(e) == Source::Interpreted {
+            // Read on demand, where the code gets to it: an aggregate behind a false `&&` is
+            // never computed.
+            let frame = self.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                SLOT_BYTES,
+                3,
+            ));
+            let at = self.b.ins().stack_addr(types::I64, frame, 0);
+            let index = self.iconst(index as i64);
+            let r = self.func_ref(self.helpers.input);
+            self.b.ins().call(r, &[self.loader_ptr, index, at]);
+            return self.load(at, 0, repr);
+        }
         let offset = (index as u32 * SLOT_BYTES) as i32;
         self.load(self.inputs_ptr, offset, repr)
     }
@@ -1276,8 +1299,8 @@ fn post_order<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
     f(e);
 }
 
-/// The shape of a straight-line expression over inputs and constants (no branches, no
-/// variables of `cel.bind`), spans aside: two nodes of one shape compute one value. `None` for
+/// The shape of a straight-line expression over fields and constants (no branches, no
+/// variables of `cel.bind`, no inputs the interpreter evaluates), spans aside: two nodes of one shape compute one value. `None` for
 /// anything else, and for leaves, which cost nothing to repeat.
 fn shape(e: &Expr) -> Option<String> {
     fn write(e: &Expr, out: &mut String, depth: usize) -> Option<()> {
@@ -1290,7 +1313,10 @@ fn shape(e: &Expr) -> Option<String> {
             ExprKind::Const(v) => {
                 let _ = write!(out, "({}:{v:?})", e.ty);
             }
-            _ if is_input(e) => {
+            // Only fields: sharing computes early, and an input the interpreter evaluates (an
+            // aggregate) is better left to be read where needed (and only once: the loader
+            // keeps what it read).
+            _ if is_input(e) && Source::of(e) != Source::Interpreted => {
                 let _ = write!(out, "(in:{}:{:?})", e.ty, input_shape(e)?);
             }
             ExprKind::Unary { op, arg } => {

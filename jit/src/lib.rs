@@ -151,7 +151,7 @@ impl Jit {
                     .map_err(jit_error)?,
             );
         }
-        let [site, bytes_cmp, str_test, str_size, str_matches] = ids[..] else {
+        let [site, bytes_cmp, str_test, str_size, str_matches, input] = ids[..] else {
             return Err(JitError("the helpers were not all declared".into()));
         };
         Ok(Jit {
@@ -164,6 +164,7 @@ impl Jit {
                 str_test,
                 str_size,
                 str_matches,
+                input,
             },
             compiled: Vec::new(),
         })
@@ -226,7 +227,7 @@ impl Jit {
         }
         let mut func = cranelift_codegen::ir::Function::new();
         func.signature = self.module.make_signature();
-        func.signature.params = codegen::words_param(2);
+        func.signature.params = codegen::words_param(3);
         let mut context = FunctionBuilderContext::new();
         let b = FunctionBuilder::new(&mut func, &mut context);
         Gen::function(b, &mut self.module, self.helpers, e)?;
@@ -240,7 +241,7 @@ impl Jit {
     fn begin(&mut self, name: &str) -> Result<FuncId, Unsupported> {
         self.module.clear_context(&mut self.ctx);
         let mut sig = self.module.make_signature();
-        sig.params = codegen::words_param(2);
+        sig.params = codegen::words_param(3);
         let id = self
             .module
             .declare_function(name, Linkage::Local, &sig)
@@ -324,23 +325,23 @@ impl NativeExpr {
         evaluator: &Evaluator<S>,
         env: &dyn Env,
     ) -> Option<Value> {
-        with_inputs(&self.owned, evaluator, env, |slots, longest_string| {
-            let within = self
-                .owned
-                .bounds
-                .first()
-                .is_some_and(|b| b.within(longest_string));
-            if !within {
-                return None;
-            }
+        let (value, longest_string) = with_inputs(&self.owned, evaluator, env, |slots, loader| {
             let mut out = NOT_A_VALUE;
-            abi::run(&self.entry, slots, &mut out);
+            abi::run(&self.entry, slots, &mut out, loader);
             if out.status != 0 {
                 return None;
             }
             // Read while the inputs are alive: a string result may be one of them.
             abi::result_value(&out, self.result)
-        })
+        });
+        // The budget is checked once the strings read are known; native code has no effects,
+        // so a value past it is simply not used.
+        let within = self
+            .owned
+            .bounds
+            .first()
+            .is_some_and(|b| b.within(longest_string));
+        value.filter(|_| within)
     }
 
     /// How many values the host loads before each call.
@@ -383,21 +384,21 @@ impl Matcher {
         let included = members.iter().filter(|m| **m).count();
         out.clear();
         out.resize(included, ASK_THE_INTERPRETER);
-        with_inputs(&self.owned, evaluator, env, |slots, longest_string| {
+        let ((), longest_string) = with_inputs(&self.owned, evaluator, env, |slots, loader| {
             let mut rest: &mut [u8] = out;
             for (entry, n) in &self.parts {
                 let Some((part, after)) = rest.split_at_mut_checked(*n) else {
                     return;
                 };
-                abi::run_matcher(entry, slots, part);
+                abi::run_matcher(entry, slots, part, loader);
                 rest = after;
             }
-            for (r, bound) in out.iter_mut().zip(&self.owned.bounds) {
-                if !bound.within(longest_string) {
-                    *r = ASK_THE_INTERPRETER;
-                }
-            }
         });
+        for (r, bound) in out.iter_mut().zip(&self.owned.bounds) {
+            if !bound.within(longest_string) {
+                *r = ASK_THE_INTERPRETER;
+            }
+        }
         if included < members.len() {
             // Spread the results over the places, the left-out ones asking the interpreter.
             let results = std::mem::take(out);
@@ -430,16 +431,18 @@ impl Matcher {
 /// the heap.
 const STACK_INPUTS: usize = 8;
 
-/// Loads the inputs of `owned` and calls `f` with their slots and the budget cost of the
-/// longest string among them. The values the slots borrow live until `f` returns, and no
-/// longer: whatever `f` gives back must own its strings.
+/// Loads the inputs of `owned` that are fields of the event or the profile, and calls `f`
+/// with their slots and a loader of the others, which compiled code asks for where it reads
+/// them (each evaluated once per call). Returns what `f` gives and the budget cost of the
+/// longest string among the inputs read. The values the slots borrow live until `f` returns,
+/// and no longer: whatever `f` gives back must own its strings.
 #[inline]
 fn with_inputs<S: Deref<Target = Schema>, R>(
     owned: &Owned,
     evaluator: &Evaluator<S>,
     env: &dyn Env,
-    f: impl FnOnce(&[Slot], u64) -> R,
-) -> R {
+    f: impl FnOnce(&[Slot], &mut abi::Loader<'_>) -> R,
+) -> (R, u64) {
     // Inputs the interpreter evaluated, kept alive while native code borrows their strings.
     let mut held: Vec<Value> = Vec::new();
     let n = owned.inputs.len();
@@ -452,11 +455,40 @@ fn with_inputs<S: Deref<Target = Schema>, R>(
             &mut on_heap
         }
     };
-    let longest_string = load(owned, evaluator, env, slots, &mut held);
-    f(slots, longest_string)
+    let eager_longest = load(owned, evaluator, env, slots, &mut held);
+    let mut lazy_longest = 0u64;
+    let mut cache: Vec<Option<Slot>> = Vec::new();
+    let mut loader = |i: usize, out: &mut Slot| {
+        if let Some(Some(slot)) = cache.get(i) {
+            *out = *slot;
+            return;
+        }
+        let Some(input) = owned.inputs.get(i) else {
+            *out = NOT_A_VALUE;
+            return;
+        };
+        let v = evaluator.eval(&input.expr, env);
+        let slot = Slot::load(&v, input.repr);
+        if input.repr.kind.borrows() {
+            if slot.status == 0 && slot.present != 0 {
+                lazy_longest = lazy_longest.max(1 + slot.hi / 16);
+            }
+            held.push(v);
+        }
+        if cache.is_empty() {
+            cache.resize(n, None);
+        }
+        if let Some(place) = cache.get_mut(i) {
+            *place = Some(slot);
+        }
+        *out = slot;
+    };
+    let result = f(slots, &mut loader);
+    (result, eager_longest.max(lazy_longest))
 }
 
-/// Fills `slots` with the inputs' values; returns the budget cost of the longest string.
+/// Fills the slots of the inputs that are fields (read in place where the environment lends
+/// its records); returns the budget cost of the longest string among them.
 fn load<S: Deref<Target = Schema>>(
     owned: &Owned,
     evaluator: &Evaluator<S>,
@@ -471,7 +503,8 @@ fn load<S: Deref<Target = Schema>>(
         let record = match input.source {
             Source::Event(_) => *event.get_or_insert_with(|| env.event_record()),
             Source::Profile(_) => *profile.get_or_insert_with(|| env.profile_record()),
-            Source::Interpreted => None,
+            // Read on demand, through the loader.
+            Source::Interpreted => continue,
         };
         match (record, input.source) {
             (Some(record), Source::Event(field) | Source::Profile(field)) => {
