@@ -366,44 +366,6 @@ fn long_constant_lists_are_searched_not_unrolled() {
     }
 }
 
-/// An environment whose variables are built afresh at each read, as a host's may be.
-struct Fresh;
-
-impl offer_compiler::eval::Env for Fresh {
-    fn event(&self) -> Value {
-        Value::Null
-    }
-    fn profile(&self) -> Value {
-        Value::Null
-    }
-    fn now(&self) -> Option<offer_compiler::value::Nanos> {
-        None
-    }
-    fn binding(&self, index: u32) -> Value {
-        match index {
-            0 => Value::Bool(true),
-            _ => Value::string("x".repeat(1 << 20)),
-        }
-    }
-    fn latest(&self, _: offer_compiler::types::RecordId) -> Value {
-        Value::Null
-    }
-    fn previous(
-        &self,
-        _: offer_compiler::types::RecordId,
-    ) -> Option<(offer_compiler::value::Nanos, Value)> {
-        None
-    }
-    fn aggregate(
-        &self,
-        _: offer_compiler::ir::AggregateFn,
-        _: offer_compiler::ir::SeriesId,
-        _: Option<offer_compiler::value::Nanos>,
-    ) -> Value {
-        Value::Null
-    }
-}
-
 #[test]
 fn a_string_result_outlives_the_inputs_it_came_from() {
     let vars = [("b", Value::Bool(true)), ("s", Value::string(""))];
@@ -412,7 +374,12 @@ fn a_string_result_outlives_the_inputs_it_came_from() {
     jit.compile(&ir).unwrap();
     let native = jit.finish().unwrap().exprs.pop().unwrap();
     let schema = Schema::default();
-    let got = native.run(&Evaluator::new(&schema), &Fresh);
+    // Each read of `s` builds a new 1 MiB string, as a host's variable may be.
+    let env = TestEnv::bindings(|i| match i {
+        0 => Value::Bool(true),
+        _ => Value::string("x".repeat(1 << 20)),
+    });
+    let got = native.run(&Evaluator::new(&schema), &env);
     assert_eq!(got, Some(Value::string("x".repeat(1 << 20))));
 }
 
@@ -800,47 +767,6 @@ fn schema_type(v: &Value) -> &'static str {
     }
 }
 
-/// The event being processed, alone, lent as a record.
-struct EventOnly(Value);
-
-impl offer_compiler::eval::Env for EventOnly {
-    fn event(&self) -> Value {
-        self.0.clone()
-    }
-    fn profile(&self) -> Value {
-        Value::Null
-    }
-    fn now(&self) -> Option<offer_compiler::value::Nanos> {
-        None
-    }
-    fn binding(&self, _: u32) -> Value {
-        Value::Null
-    }
-    fn latest(&self, _: offer_compiler::types::RecordId) -> Value {
-        Value::Null
-    }
-    fn previous(
-        &self,
-        _: offer_compiler::types::RecordId,
-    ) -> Option<(offer_compiler::value::Nanos, Value)> {
-        None
-    }
-    fn aggregate(
-        &self,
-        _: offer_compiler::ir::AggregateFn,
-        _: offer_compiler::ir::SeriesId,
-        _: Option<offer_compiler::value::Nanos>,
-    ) -> Value {
-        Value::Null
-    }
-    fn event_record(&self) -> Option<&offer_compiler::value::RecordValue> {
-        match &self.0 {
-            Value::Record(r) => Some(r),
-            _ => None,
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -882,7 +808,7 @@ proptest! {
             Value::Optional(inner) => inner.as_ref().map(|i| i.as_ref().clone()),
             other => Some(other.clone()),
         }));
-        let env = EventOnly(Value::Record(std::sync::Arc::new(
+        let env = TestEnv::event(Value::Record(std::sync::Arc::new(
             offer_compiler::value::RecordValue { ty, fields: record },
         )));
         let evaluator = Evaluator::new(&program.schema);
@@ -903,15 +829,61 @@ proptest! {
     }
 }
 
-/// An environment that records which variables are read.
-struct Counting {
-    values: Vec<Value>,
+#[test]
+fn inputs_past_a_deciding_operand_are_never_read() {
+    let vars = [("x", Value::Int(1)), ("y", Value::Int(2))];
+    let text = "x > 10 && y + y > 0 && y < 100";
+    let ir = check(text, &vars);
+    let mut jit = Jit::new().unwrap();
+    jit.compile(&ir).unwrap();
+    jit.compile_matcher(&[Some(&ir), Some(&ir)]).unwrap();
+    let compiled = jit.finish().unwrap();
+    let schema = Schema::default();
+    let evaluator = Evaluator::new(&schema);
+    let values: Vec<Value> = vars.iter().map(|(_, v)| v.clone()).collect();
+    let env = TestEnv::bindings(move |i| values.get(i as usize).cloned().unwrap_or(Value::Null));
+    assert_eq!(
+        compiled.exprs[0].run(&evaluator, &env),
+        Some(Value::Bool(false))
+    );
+    assert_eq!(*env.read.borrow(), vec![0], "only `x` is read");
+    env.read.borrow_mut().clear();
+    let mut outcomes = Vec::new();
+    compiled.matchers[0].run(&evaluator, &env, &mut outcomes);
+    assert_eq!(outcomes, vec![offer_jit::FALSE, offer_jit::FALSE]);
+    // Read once for both conditions, and `y` not at all.
+    assert_eq!(*env.read.borrow(), vec![0]);
+}
+
+/// An environment for the tests: an event lent as a record, variables computed by a function
+/// (afresh at each read, as a host's may be), and a record of which variables were read.
+struct TestEnv {
+    event: Value,
+    binding: Box<dyn Fn(u32) -> Value>,
     read: std::cell::RefCell<Vec<u32>>,
 }
 
-impl offer_compiler::eval::Env for Counting {
+impl TestEnv {
+    fn event(event: Value) -> TestEnv {
+        TestEnv {
+            event,
+            binding: Box::new(|_| Value::Null),
+            read: Default::default(),
+        }
+    }
+
+    fn bindings(f: impl Fn(u32) -> Value + 'static) -> TestEnv {
+        TestEnv {
+            event: Value::Null,
+            binding: Box::new(f),
+            read: Default::default(),
+        }
+    }
+}
+
+impl offer_compiler::eval::Env for TestEnv {
     fn event(&self) -> Value {
-        Value::Null
+        self.event.clone()
     }
     fn profile(&self) -> Value {
         Value::Null
@@ -921,10 +893,7 @@ impl offer_compiler::eval::Env for Counting {
     }
     fn binding(&self, index: u32) -> Value {
         self.read.borrow_mut().push(index);
-        self.values
-            .get(index as usize)
-            .cloned()
-            .unwrap_or(Value::Null)
+        (self.binding)(index)
     }
     fn latest(&self, _: offer_compiler::types::RecordId) -> Value {
         Value::Null
@@ -943,32 +912,10 @@ impl offer_compiler::eval::Env for Counting {
     ) -> Value {
         Value::Null
     }
-}
-
-#[test]
-fn inputs_past_a_deciding_operand_are_never_read() {
-    let vars = [("x", Value::Int(1)), ("y", Value::Int(2))];
-    let text = "x > 10 && y + y > 0 && y < 100";
-    let ir = check(text, &vars);
-    let mut jit = Jit::new().unwrap();
-    jit.compile(&ir).unwrap();
-    jit.compile_matcher(&[Some(&ir), Some(&ir)]).unwrap();
-    let compiled = jit.finish().unwrap();
-    let schema = Schema::default();
-    let evaluator = Evaluator::new(&schema);
-    let env = Counting {
-        values: vars.iter().map(|(_, v)| v.clone()).collect(),
-        read: Default::default(),
-    };
-    assert_eq!(
-        compiled.exprs[0].run(&evaluator, &env),
-        Some(Value::Bool(false))
-    );
-    assert_eq!(*env.read.borrow(), vec![0], "only `x` is read");
-    env.read.borrow_mut().clear();
-    let mut outcomes = Vec::new();
-    compiled.matchers[0].run(&evaluator, &env, &mut outcomes);
-    assert_eq!(outcomes, vec![offer_jit::FALSE, offer_jit::FALSE]);
-    // Read once for both conditions, and `y` not at all.
-    assert_eq!(*env.read.borrow(), vec![0]);
+    fn event_record(&self) -> Option<&offer_compiler::value::RecordValue> {
+        match &self.event {
+            Value::Record(r) => Some(r),
+            _ => None,
+        }
+    }
 }
