@@ -1,9 +1,10 @@
 //! The one unsafe corner of the JIT: calling compiled code, and the host functions that
 //! compiled code calls. Everything here trusts one contract, which the code generator keeps:
-//! a string's (or bytes') words are a pointer and a length of valid UTF-8 (of bytes) that lives for the call
-//! (borrowed from an input value the host holds, or from the compiled expression's own
-//! constants), or (0, 0) where it has no value: the words of `NOT_A_VALUE` and of an empty
-//! optional, which every other string word is copied from.
+//! the words of a string (or bytes) are a pointer and a length of valid UTF-8 (or any bytes)
+//! that live for the call, borrowed from an input value the host holds (in an `Arc`'s heap
+//! allocation, which stays put when the value moves) or from the compiled expression's own
+//! constants; or they are (0, 0) where there is no value, the words of `NOT_A_VALUE` and of an
+//! empty optional, which every other string word is copied from.
 #![allow(unsafe_code)]
 
 use crate::layout::{Kind, NOT_A_VALUE, Repr, Slot};
@@ -51,7 +52,7 @@ unsafe impl Sync for EntryPoint {}
 /// Runs compiled code.
 ///
 /// `entry` must be a finalized function of a live module, generated for `inputs.len()` inputs;
-/// `crate::native::NativeExpr` holds the module for as long as it holds the pointer.
+/// [`crate::NativeExpr`] holds the module for as long as it holds the pointer.
 ///
 /// The result is written to `out`, to be read there field by field: compiled code stores it a
 /// word at a time, and copying the whole slot right after would wait on those stores.
@@ -116,10 +117,10 @@ unsafe fn value(slot: &Slot, repr: Repr) -> Option<Value> {
     }
     let present = |slot: &Slot| match repr.kind {
         // SAFETY: the caller's contract.
-        // SAFETY: the caller's contract.
         Kind::Bytes => Some(Value::Bytes(Arc::from(unsafe {
             borrowed_bytes(slot.lo, slot.hi)
         }))),
+        // SAFETY: the caller's contract.
         Kind::String => Some(Value::String(Arc::from(unsafe {
             borrowed(slot.lo, slot.hi)
         }))),
