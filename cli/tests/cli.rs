@@ -95,6 +95,28 @@ where
         .unwrap()
 }
 
+/// `offer ARGS` in `dir` with `input` on its standard input.
+fn offer_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_offer"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
@@ -665,23 +687,7 @@ fn run_fails_when_no_line_is_an_event() {
 #[test]
 fn run_reads_standard_input() {
     let dir = run_setup("run_stdin");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_offer"))
-        .args(["run", "good.offer", "-"])
-        .current_dir(&dir)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(EVENTS.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = offer_with_stdin(&dir, &["run", "good.offer", "-"], EVENTS);
     assert_code(&o, 0);
     assert_eq!(decisions(&stdout(&o)).len(), 2);
 }
@@ -768,22 +774,7 @@ fn strict_says_its_error_once_and_then_stops() {
 fn eval_reads_the_expression_from_standard_input() {
     // An expression too long for a command line still evaluates.
     let long = format!("[{}].size()", vec!["1"; 100_000].join(", "));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_offer"))
-        .args(["eval", "-"])
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(long.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = offer_with_stdin(&std::env::temp_dir(), &["eval", "-"], &long);
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "100000 (int)\n");
 
