@@ -101,6 +101,9 @@ impl Bound {
 )]
 pub struct Owned {
     pub inputs: Vec<Input>,
+    /// Each input's place by what it reads (its type and shape), so that one read twice is
+    /// loaded once.
+    input_places: HashMap<String, usize>,
     pub sites: Vec<Box<Site>>,
     /// The constant strings and bytes compiled code points into.
     pub borrowed: Vec<Borrowed>,
@@ -609,20 +612,20 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// A sub-expression the host evaluates: the same one read twice is one input.
     fn input(&mut self, e: &Expr, repr: Repr) -> Out {
-        let index = match self
-            .owned
-            .inputs
-            .iter()
-            .position(|i| same_input(&i.expr, e))
-        {
-            Some(i) => i,
+        let key = input_shape(e).map(|shape| format!("{}:{shape}", e.ty));
+        let index = match key.as_ref().and_then(|k| self.owned.input_places.get(k)) {
+            Some(&i) => i,
             None => {
                 self.owned.inputs.push(Input {
                     expr: e.clone(),
                     repr,
                     source: Source::of(e),
                 });
-                self.owned.inputs.len() - 1
+                let i = self.owned.inputs.len() - 1;
+                if let Some(k) = key {
+                    self.owned.input_places.insert(k, i);
+                }
+                i
             }
         };
         if Source::of(e) == Source::Interpreted {
@@ -1343,7 +1346,7 @@ fn shape(e: &Expr) -> Option<String> {
     Some(out)
 }
 
-/// What an input reads, for telling two inputs apart: the shapes `same_input` compares.
+/// What an input reads, spans aside: two inputs of one type and shape read the same thing.
 fn input_shape(e: &Expr) -> Option<String> {
     Some(match &e.kind {
         ExprKind::Var(v) => format!("{v:?}"),
@@ -1362,42 +1365,6 @@ fn input_shape(e: &Expr) -> Option<String> {
         ExprKind::Seen { event } => format!("seen({event})"),
         _ => return None,
     })
-}
-
-/// Two inputs that read the same thing (spans aside).
-fn same_input(a: &Expr, b: &Expr) -> bool {
-    if a.ty != b.ty {
-        return false;
-    }
-    match (&a.kind, &b.kind) {
-        (ExprKind::Const(x), ExprKind::Const(y)) => x.to_string() == y.to_string(),
-        (ExprKind::Var(x), ExprKind::Var(y)) => x == y,
-        (ExprKind::Field { base: x, slot: i }, ExprKind::Field { base: y, slot: j })
-        | (ExprKind::HasField { base: x, slot: i }, ExprKind::HasField { base: y, slot: j }) => {
-            i == j && same_input(x, y)
-        }
-        (ExprKind::SelectKey { base: x, key: k }, ExprKind::SelectKey { base: y, key: l })
-        | (ExprKind::HasKey { base: x, key: k }, ExprKind::HasKey { base: y, key: l }) => {
-            k == l && same_input(x, y)
-        }
-        (
-            ExprKind::Aggregate {
-                func: f,
-                series: s,
-                window: w,
-            },
-            ExprKind::Aggregate {
-                func: g,
-                series: t,
-                window: v,
-            },
-        ) => f == g && s == t && w == v,
-        (ExprKind::Latest { event: x }, ExprKind::Latest { event: y })
-        | (ExprKind::Previous { event: x }, ExprKind::Previous { event: y })
-        | (ExprKind::Since { event: x }, ExprKind::Since { event: y })
-        | (ExprKind::Seen { event: x }, ExprKind::Seen { event: y }) => x == y,
-        _ => false,
-    }
 }
 
 fn node_name(kind: &ExprKind) -> &'static str {

@@ -15,7 +15,7 @@ mod codegen;
 mod layout;
 
 pub use codegen::Unsupported;
-pub use layout::{Kind, Repr};
+use layout::{Kind, Repr};
 
 use abi::{Code, EntryPoint};
 use codegen::{Gen, Helpers, Owned, Source};
@@ -344,11 +344,6 @@ impl NativeExpr {
         value.filter(|_| within)
     }
 
-    /// How many values the host loads before each call.
-    pub fn inputs(&self) -> usize {
-        self.owned.inputs.len()
-    }
-
     /// How many operations native code hands to the reference evaluator.
     pub fn host_calls(&self) -> usize {
         self.owned.sites.len()
@@ -400,13 +395,22 @@ impl Matcher {
             }
         }
         if included < members.len() {
-            // Spread the results over the places, the left-out ones asking the interpreter.
-            let results = std::mem::take(out);
-            let mut results = results.into_iter();
-            out.extend(members.iter().map(|m| match m {
-                true => results.next().unwrap_or(ASK_THE_INTERPRETER),
-                false => ASK_THE_INTERPRETER,
-            }));
+            // Spread the results over the places in place, from the last (a result only moves
+            // to a later place), the left-out ones asking the interpreter.
+            out.resize(members.len(), ASK_THE_INTERPRETER);
+            let mut next = included;
+            for (place, member) in members.iter().enumerate().rev() {
+                let result = match member {
+                    true => {
+                        next -= 1;
+                        out.get(next).copied().unwrap_or(ASK_THE_INTERPRETER)
+                    }
+                    false => ASK_THE_INTERPRETER,
+                };
+                if let Some(r) = out.get_mut(place) {
+                    *r = result;
+                }
+            }
         }
     }
 
@@ -414,11 +418,6 @@ impl Matcher {
     pub fn native(&self) -> (usize, usize) {
         let members = &self.owned.members;
         (members.iter().filter(|m| **m).count(), members.len())
-    }
-
-    /// How many values the host loads before each call.
-    pub fn inputs(&self) -> usize {
-        self.owned.inputs.len()
     }
 
     /// The conditions that did not compile, by place, and why.
