@@ -56,137 +56,128 @@ pub struct ProgramCode {
     pub unavailable: Option<String>,
 }
 
+/// Where an expression compiled one by one sits in the program.
+#[derive(Clone, Copy)]
+enum Place {
+    Eligible(usize),
+    Deliverable(usize),
+    Value(usize),
+    Filter(usize),
+}
+
 impl ProgramCode {
     pub fn new(program: &Program, tier: Tier) -> ProgramCode {
-        let places: Vec<Option<&Expr>> = program
+        let offers = program.offers.len();
+        let mut code = ProgramCode {
+            eligible: none(offers),
+            deliverable: none(offers),
+            value: none(offers),
+            filters: none(program.state.series.len()),
+            matchers: none(program.triggers.len()),
+            ..ProgramCode::default()
+        };
+        let places: Vec<(Place, &Expr)> = program
             .offers
             .iter()
-            .map(|o| o.eligible.as_ref())
-            .chain(program.offers.iter().map(|o| o.deliverable.as_ref()))
-            .chain(program.offers.iter().map(|o| Some(&o.value)))
-            .chain(program.state.series.iter().map(|s| s.filter.as_ref()))
-            .map(computed)
+            .enumerate()
+            .flat_map(|(i, o)| {
+                [
+                    (Place::Eligible(i), o.eligible.as_ref()),
+                    (Place::Deliverable(i), o.deliverable.as_ref()),
+                    (Place::Value(i), Some(&o.value)),
+                ]
+            })
+            .chain(
+                program
+                    .state
+                    .series
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (Place::Filter(i), s.filter.as_ref())),
+            )
+            .filter_map(|(place, e)| Some((place, computed(e)?)))
             .collect();
         let conditions = program
             .rules
             .iter()
             .filter(|r| computed(r.condition.as_ref()).is_some())
             .count();
-        let mut code = ProgramCode {
-            expressions: places.iter().flatten().count() + conditions,
-            ..ProgramCode::default()
-        };
-        let (mut natives, mut matchers, interpreted) = match tier {
-            Tier::Interpreter => (Vec::new(), Vec::new(), Vec::new()),
-            Tier::Native => match compile(program, &places) {
-                Ok(compiled) => compiled,
-                Err(why) => {
-                    code.unavailable = Some(why);
-                    (Vec::new(), Vec::new(), Vec::new())
-                }
-            },
-        };
-        code.interpreted = interpreted;
-        natives.resize_with(places.len(), || None);
-        matchers.resize_with(program.triggers.len(), || None);
-        code.native = natives.iter().flatten().count()
-            + matchers
-                .iter()
-                .flatten()
-                .map(|m| m.native().0)
-                .sum::<usize>();
-        code.matchers = matchers;
-        let mut natives = natives.into_iter();
-        let offers = program.offers.len();
-        code.eligible = natives.by_ref().take(offers).collect();
-        code.deliverable = natives.by_ref().take(offers).collect();
-        code.value = natives.by_ref().take(offers).collect();
-        code.filters = natives.collect();
+        code.expressions = places.len() + conditions;
+        if tier == Tier::Native
+            && let Err(why) = code.compile(program, &places)
+        {
+            code.unavailable = Some(why);
+        }
         code
     }
-}
 
-type Natives = (
-    Vec<Option<NativeExpr>>,
-    Vec<Option<Matcher>>,
-    Vec<(String, String)>,
-);
-
-/// Native code for each place the JIT compiles, in the places' order, and a matcher per event
-/// type that triggers rules.
-fn compile(program: &Program, places: &[Option<&Expr>]) -> Result<Natives, String> {
-    let mut jit = Jit::new().map_err(|e| e.to_string())?;
-    let mut interpreted = Vec::new();
-    let exprs: Vec<Option<usize>> = places
-        .iter()
-        .enumerate()
-        .map(|(i, e)| match e.map(|e| jit.compile(e)) {
-            Some(Ok(at)) => Some(at),
-            Some(Err(why)) => {
-                interpreted.push((place_name(program, i), why.0));
-                None
+    /// Compiles every place and every event type's rules, keeping what compiles and saying why
+    /// the rest does not.
+    fn compile(&mut self, program: &Program, places: &[(Place, &Expr)]) -> Result<(), String> {
+        let mut jit = Jit::new().map_err(|e| e.to_string())?;
+        // What compiled, in the order the JIT gives it back.
+        let mut compiled_places = Vec::new();
+        for &(place, e) in places {
+            match jit.compile(e) {
+                Ok(_) => compiled_places.push(place),
+                Err(why) => self.interpreted.push((place_name(program, place), why.0)),
             }
-            None => None,
-        })
-        .collect();
-    // The event type of each matcher, in the order they are compiled.
-    let mut matcher_events = Vec::new();
-    let matchers: Vec<Option<usize>> = program
-        .triggers
-        .iter()
-        .enumerate()
-        .map(|(event, rules)| {
+        }
+        let mut compiled_events = Vec::new();
+        for (event, rules) in program.triggers.iter().enumerate() {
             let conditions: Vec<Option<&Expr>> = rules
                 .iter()
                 .map(|&r| computed(program.rule(r).and_then(|r| r.condition.as_ref())))
                 .collect();
             if !conditions.iter().any(Option::is_some) {
-                return None;
+                continue;
             }
             match jit.compile_matcher(&conditions) {
-                Ok(at) => {
-                    matcher_events.push(event);
-                    Some(at)
-                }
+                Ok(_) => compiled_events.push(event),
                 Err(why) => {
                     let name = program
                         .schema
                         .record(event as u32)
                         .map_or("?", |r| r.name.as_str());
-                    interpreted.push((format!("the rules `{name}` triggers"), why.0));
-                    None
+                    self.interpreted
+                        .push((format!("the rules `{name}` triggers"), why.0));
                 }
             }
-        })
-        .collect();
-    let compiled = jit.finish().map_err(|e| e.to_string())?;
-    for (event, m) in compiled.matchers.iter().enumerate() {
-        let rules = matcher_events
-            .get(event)
-            .and_then(|&e| program.triggers.get(e));
-        for (n, why) in m.left_out() {
-            let rule = rules
-                .and_then(|r| r.get(*n))
-                .and_then(|&r| program.rule(r))
-                .map_or("?", |r| r.name.as_str());
-            interpreted.push((format!("rule `{rule}`"), why.0.clone()));
         }
+        let compiled = jit.finish().map_err(|e| e.to_string())?;
+        for (place, native) in compiled_places.into_iter().zip(compiled.exprs) {
+            let (list, i) = match place {
+                Place::Eligible(i) => (&mut self.eligible, i),
+                Place::Deliverable(i) => (&mut self.deliverable, i),
+                Place::Value(i) => (&mut self.value, i),
+                Place::Filter(i) => (&mut self.filters, i),
+            };
+            if let Some(slot) = list.get_mut(i) {
+                *slot = Some(native);
+                self.native += 1;
+            }
+        }
+        for (event, matcher) in compiled_events.into_iter().zip(compiled.matchers) {
+            let rules = program.triggers.get(event).map_or(&[][..], Vec::as_slice);
+            for (n, why) in matcher.left_out() {
+                let rule = rules
+                    .get(*n)
+                    .and_then(|&r| program.rule(r))
+                    .map_or("?", |r| r.name.as_str());
+                self.interpreted
+                    .push((format!("rule `{rule}`"), why.0.clone()));
+            }
+            self.native += matcher.native().0;
+            if let Some(slot) = self.matchers.get_mut(event) {
+                *slot = Some(matcher);
+            }
+        }
+        Ok(())
     }
-    let mut compiled_exprs: Vec<Option<NativeExpr>> =
-        compiled.exprs.into_iter().map(Some).collect();
-    let mut compiled_matchers: Vec<Option<Matcher>> =
-        compiled.matchers.into_iter().map(Some).collect();
-    Ok((
-        exprs
-            .into_iter()
-            .map(|i| take(i, &mut compiled_exprs))
-            .collect(),
-        matchers
-            .into_iter()
-            .map(|i| take(i, &mut compiled_matchers))
-            .collect(),
-        interpreted,
-    ))
+}
+
+fn none<T>(n: usize) -> Vec<Option<T>> {
+    std::iter::repeat_with(|| None).take(n).collect()
 }
 
 /// An expression that computes something: a constant (an offer's default `value`, a condition
@@ -195,29 +186,23 @@ fn computed(e: Option<&Expr>) -> Option<&Expr> {
     e.filter(|e| e.as_const().is_none())
 }
 
-/// The compiled thing at `at`, moved out.
-fn take<T>(at: Option<usize>, from: &mut [Option<T>]) -> Option<T> {
-    at.and_then(|i| from.get_mut(i)?.take())
-}
-
-/// Where the `i`th of the places `ProgramCode::new` lists is, for people.
-fn place_name(program: &Program, i: usize) -> String {
-    let offers = program.offers.len();
-    let offer = |at: usize| program.offers.get(at).map_or("?", |o| o.name.as_str());
-    if i < 3 * offers {
-        let what = ["eligible", "deliverable", "value"]
-            .get(i / offers)
-            .copied()
-            .unwrap_or("?");
-        return format!("`{what}` of offer `{}`", offer(i % offers));
+/// Where a place is, for people.
+fn place_name(program: &Program, place: Place) -> String {
+    let offer = |i: usize| program.offers.get(i).map_or("?", |o| o.name.as_str());
+    match place {
+        Place::Eligible(i) => format!("`eligible` of offer `{}`", offer(i)),
+        Place::Deliverable(i) => format!("`deliverable` of offer `{}`", offer(i)),
+        Place::Value(i) => format!("`value` of offer `{}`", offer(i)),
+        Place::Filter(i) => {
+            let event = program
+                .state
+                .series
+                .get(i)
+                .and_then(|s| program.schema.record(s.event))
+                .map_or("?", |r| r.name.as_str());
+            format!("the filter of `{event} where ...`")
+        }
     }
-    let event = program
-        .state
-        .series
-        .get(i - 3 * offers)
-        .and_then(|s| program.schema.record(s.event))
-        .map_or("?", |r| r.name.as_str());
-    format!("the filter of `{event} where ...`")
 }
 
 /// The engine, native code included, may move to another thread (a service's worker).
